@@ -1,0 +1,29 @@
+# The two commands of README.md: `make book` builds the site, `make test` runs every test.
+.PHONY: book test serve dashboards bench clean
+
+PORT ?= 8000
+VOILA_PORT ?= 8866
+
+book:
+	bash scripts/build_book.sh
+
+test:
+	bash scripts/test.sh
+
+serve:
+	@test -f _build/html/index.html || bash scripts/build_book.sh
+	@echo "Serving the book at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	.venv/bin/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+dashboards:
+	bash scripts/setup.sh
+	bash scripts/serve_dashboards.sh $(VOILA_PORT)
+
+bench:
+	bash scripts/setup.sh
+	.venv/bin/python bench/bench_book.py
+	.venv/bin/python bench/bench_library.py
+
+clean:
+	rm -rf _build _assets test-artifacts .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

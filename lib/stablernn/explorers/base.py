@@ -1,0 +1,248 @@
+"""The explorer: one interactive figure with a static face and a live face.
+
+An explorer is built from a pure ``compute(**params)`` that returns plain arrays, a pure
+``figure(data) -> go.Figure`` and a tuple of :class:`Control`. This module turns those into
+
+* ``static_figure()``: one plotly figure with a frame per point of the controls' grid and one slider
+  per control. With one control, plotly's own slider animation picks the frame; with several, the
+  book's small script ``explorer-sliders.js`` picks the frame named by all sliders' values together
+  (plotly's sliders are independent of each other).
+* ``widget()``: ipywidgets controls driving a ``FigureWidget`` updated in place, with errors and
+  non-finite values caught so that no slider position crashes the widget or plots NaN.
+
+Every chapter's explorer is an :class:`Explorer`; dashboards compose the same objects.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..figures.theme import round_sig
+
+SLIDER_PX = 85  # vertical room per static slider (current value above, tick labels below)
+_ARRAY_KEYS = ("x", "y", "z", "r", "theta", "customdata")
+
+
+@dataclass(frozen=True)
+class Control:
+    """One parameter of an explorer.
+
+    Parameters
+    ----------
+    name : keyword of ``compute``.
+    label : readable label with units, shown beside the control.
+    values : the grid of the static face (numbers, or strings for a choice).
+    default : starting value; must be one of ``values``.
+    step : for numbers, the live face is a continuous slider from ``min(values)`` to
+        ``max(values)`` with this step; ``None`` keeps the live face on ``values`` only.
+    fmt : format spec for numbers (labels and frame names).
+    """
+
+    name: str
+    label: str
+    values: tuple
+    default: Any
+    step: float | None = None
+    fmt: str = ".3g"
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise ValueError(f"control {self.name!r}: values must not be empty")
+        if self.default not in self.values:
+            raise ValueError(f"control {self.name!r}: default {self.default!r} is not one of its values")
+
+    @property
+    def numeric(self) -> bool:
+        return all(isinstance(v, Real) and not isinstance(v, bool) for v in self.values)
+
+    @property
+    def integer(self) -> bool:
+        return self.numeric and all(float(v).is_integer() for v in self.values) and (
+            self.step is None or float(self.step).is_integer()
+        )
+
+    def text(self, value: Any) -> str:
+        """The value as shown on a slider step and used in frame names."""
+        return format(value, self.fmt) if self.numeric else str(value)
+
+
+@dataclass
+class Explorer:
+    """An interactive figure: ``compute``, ``figure`` and the controls that drive them.
+
+    ``continuous`` makes the live sliders update while dragging (use it when ``compute`` is fast).
+    """
+
+    title: str
+    compute: Callable[..., Any]
+    figure: Callable[[Any], go.Figure]
+    controls: Sequence[Control]
+    fixed: dict = field(default_factory=dict)
+    continuous: bool = True
+
+    # -- shared ---------------------------------------------------------------------------------
+    def defaults(self) -> dict:
+        return {c.name: c.default for c in self.controls}
+
+    def render(self, **params: Any) -> go.Figure:
+        """The figure for one set of parameters (missing ones take their default)."""
+        return self.figure(self.compute(**{**self.fixed, **self.defaults(), **params}))
+
+    def grid(self) -> list[dict]:
+        """Every point of the static grid, as keyword dictionaries."""
+        names = [c.name for c in self.controls]
+        return [dict(zip(names, combo)) for combo in itertools.product(*(c.values for c in self.controls))]
+
+    def frame_name(self, params: dict) -> str:
+        return "|".join(c.text(params[c.name]) for c in self.controls)
+
+    # -- static face ----------------------------------------------------------------------------
+    def static_figure(self) -> go.Figure:
+        """Frames over the grid and one slider per control: interactive with no kernel."""
+        base = self.render()
+        n_traces = len(base.data)
+        frames = []
+        for params in self.grid():
+            fig = self.render(**params)
+            if len(fig.data) != n_traces:
+                raise RuntimeError(f"{self.title}: figure has {len(fig.data)} traces at {params}, "
+                                   f"{n_traces} at the defaults; explorers keep the trace count fixed")
+            frames.append(go.Frame(name=self.frame_name(params), data=[_light(t) for t in fig.data],
+                                   layout=_varying_layout(fig)))
+        out = go.Figure(data=[_light(t) for t in base.data], layout=base.layout, frames=frames)
+        _add_sliders(out, self.controls, joint=len(self.controls) > 1)
+        return out
+
+    # -- live face ------------------------------------------------------------------------------
+    def widget(self):
+        """ipywidgets controls beside a FigureWidget that is updated in place."""
+        import ipywidgets as W
+
+        first = self.render()
+        fig = go.FigureWidget(data=[_sanitize(t) for t in first.data], layout=first.layout)
+        inputs = {c.name: _make_input(W, c, self.continuous) for c in self.controls}
+        message = W.HTML(value="", layout=W.Layout(min_height="1.5em"))
+
+        def update(_change: Any = None) -> None:
+            params = {name: w.value for name, w in inputs.items()}
+            try:
+                new = self.render(**params)
+            except (ValueError, TypeError, FloatingPointError) as err:
+                message.value = f"<span style='color:#D55E00'>Not shown: {_escape(err)}</span>"
+                return
+            message.value = ""
+            with fig.batch_update():
+                for old, trace in zip(fig.data, new.data):
+                    old.update({k: v for k, v in _sanitize(trace).to_plotly_json().items()
+                                if k not in ("type", "uid")})
+                fig.layout.update(_varying_layout(new))
+
+        for w in inputs.values():
+            w.observe(update, names="value")
+        panel = W.VBox([W.HTML(f"<b>{_escape(self.title)}</b>"), *inputs.values(), message],
+                       layout=W.Layout(width="320px", min_width="260px", padding="0 12px 0 0"))
+        box = W.HBox([panel, W.Box([fig], layout=W.Layout(flex="1 1 560px", min_width="0"))],
+                     layout=W.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"))
+        box.explorer_inputs = inputs  # for dashboards and tests: the controls by name
+        box.explorer_figure = fig
+        return box
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _make_input(W: Any, c: Control, continuous: bool):
+    style = {"description_width": "initial"}
+    layout = W.Layout(width="100%")
+    common = dict(description=c.label, style=style, layout=layout, continuous_update=continuous)
+    if not c.numeric:
+        return W.Dropdown(options=list(c.values), value=c.default, description=c.label,
+                          style=style, layout=layout)
+    lo, hi = min(c.values), max(c.values)
+    if c.step is None:
+        return W.SelectionSlider(options=[(c.text(v), v) for v in c.values], value=c.default, **common)
+    if c.integer:
+        return W.IntSlider(min=int(lo), max=int(hi), step=int(c.step), value=int(c.default), **common)
+    decimals = max(0, -int(np.floor(np.log10(c.step)))) if c.step < 1 else 0
+    return W.FloatSlider(min=lo, max=hi, step=c.step, value=c.default, readout_format=f".{decimals}f",
+                         **common)
+
+
+def _sanitize(trace: Any) -> Any:
+    """A copy of the trace whose arrays hold ``None`` where values are not finite."""
+    trace = go.Figure(data=[trace]).data[0]
+    for key in _ARRAY_KEYS:
+        values = getattr(trace, key, None)
+        if values is None or isinstance(values, str):
+            continue
+        arr = np.asarray(values, dtype=object)
+        if arr.dtype == object and arr.size and all(isinstance(v, (int, float, np.number)) or v is None
+                                                    for v in arr.ravel()):
+            num = np.array([np.nan if v is None else float(v) for v in arr.ravel()]).reshape(arr.shape)
+            if not np.all(np.isfinite(num)):
+                trace[key] = np.where(np.isfinite(num), num, None).tolist()
+    return trace
+
+
+def _light(trace: Any) -> Any:
+    """Sanitised trace with numbers rounded to four significant figures (keeps pages light)."""
+    trace = _sanitize(trace)
+    for key in ("x", "y", "z"):
+        values = getattr(trace, key, None)
+        if values is None or isinstance(values, str):
+            continue
+        arr = np.asarray(values)
+        if arr.dtype.kind == "f":
+            trace[key] = round_sig(arr, 4)
+    return trace
+
+
+def _varying_layout(fig: go.Figure) -> dict:
+    """The parts of a layout that may change from one parameter value to the next."""
+    layout = fig.layout.to_plotly_json()
+    out = {"title": layout.get("title", {}), "annotations": layout.get("annotations", []),
+           "shapes": layout.get("shapes", [])}
+    for key, value in layout.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(value, dict) and "range" in value:
+            out[key] = {"range": value["range"]}
+    return out
+
+
+def _add_sliders(fig: go.Figure, controls: Sequence[Control], *, joint: bool) -> None:
+    """One slider per control below the plot; ``joint`` defers frame choice to the book's script."""
+    n = len(controls)
+    height = (fig.layout.height or 450) + SLIDER_PX * n
+    margin_b = (fig.layout.margin.b or 55) + SLIDER_PX * n
+    margin_t = fig.layout.margin.t or 70
+    plot_px = height - margin_t - margin_b
+    sliders = []
+    for i, c in enumerate(controls):
+        steps = []
+        for v in c.values:
+            if joint:
+                steps.append(dict(method="skip", label=c.text(v), value=c.text(v), args=[None]))
+            else:
+                steps.append(dict(method="animate", label=c.text(v), value=c.text(v),
+                                  args=[[c.text(v)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                                          transition=dict(duration=0))]))
+        sliders.append(dict(
+            active=list(c.values).index(c.default),
+            steps=steps,
+            currentvalue=dict(prefix=f"{c.label}: ", font=dict(size=13)),
+            x=0.0, len=1.0, xanchor="left",
+            y=-(60 + SLIDER_PX * i) / plot_px, yanchor="top",
+            pad=dict(t=0, b=0),
+            name=c.name,
+        ))
+    fig.update_layout(height=height, margin=dict(b=margin_b), sliders=sliders,
+                      meta={"stablernn_joint_sliders": joint})
+
+
+def _escape(text: Any) -> str:
+    import html
+
+    return html.escape(str(text))

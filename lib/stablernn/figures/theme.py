@@ -1,0 +1,54 @@
+"""One visual theme for every figure of the book: colour-blind-safe palette, fonts, margins."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+# Okabe & Ito's colour-blind-safe palette (blue, vermillion, bluish green, orange, reddish purple,
+# sky blue, yellow, black): distinguishable under the common colour-vision deficiencies.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, YELLOW, BLACK = PALETTE
+GREY = "#7F7F7F"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+def template() -> go.layout.Template:
+    """The book's plotly template (white background, palette above, readable fonts)."""
+    axis = dict(showline=True, linecolor="#444", ticks="outside", gridcolor="#e5e5e5", zeroline=False,
+                title_font_size=14, tickfont_size=12)
+    return go.layout.Template(
+        layout=dict(
+            colorway=PALETTE,
+            font=dict(family=FONT, size=13, color="#222"),
+            paper_bgcolor="white",
+            plot_bgcolor="white",
+            xaxis=axis,
+            yaxis=axis,
+            legend=dict(bgcolor="rgba(255,255,255,0.8)", font_size=12),
+            margin=dict(l=60, r=20, t=70, b=55),
+            hoverlabel=dict(font_family=FONT),
+        )
+    )
+
+
+def themed(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
+    """Apply the book's template, a title stating what is shown, and a fixed height."""
+    fig.update_layout(template=template(), title=dict(text=title, x=0.01, xanchor="left"), height=height)
+    return fig
+
+
+def finite_or_none(values: np.ndarray) -> list:
+    """Values as a list with non-finite entries replaced by ``None`` (plotly draws a gap, never NaN)."""
+    arr = np.asarray(values, dtype=float)
+    return [float(v) if np.isfinite(v) else None for v in arr.ravel()]
+
+
+def round_sig(values: np.ndarray, digits: int = 4) -> np.ndarray:
+    """Round to ``digits`` significant figures, so that figures embedded in pages stay light."""
+    arr = np.asarray(values, dtype=float)
+    out = arr.copy()
+    nz = np.isfinite(arr) & (arr != 0)
+    scale = np.floor(np.log10(np.abs(arr[nz])))
+    out[nz] = np.round(arr[nz] / 10.0**scale, digits - 1) * 10.0**scale
+    return out

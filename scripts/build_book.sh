@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Build the book: environment, the site's JavaScript, every chapter executed, HTML with zero warnings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/python scripts/fetch_assets.py
+
+# The execution cache is keyed on notebook content only; outputs computed with an older library or
+# older results files are stale, so a change there empties the cache.
+key=$(cat requirements.txt $(find lib results -type f \( -name '*.py' -o -name '*.json' \) | sort) \
+      | sha256sum | cut -c1-16)
+if [ "$(cat _build/.library-key 2>/dev/null)" != "$key" ]; then
+  rm -rf _build/.jupyter_cache
+fi
+
+# STABLERNN_STATIC=1 makes every explorer show its static face (no kernel behind the page).
+STABLERNN_STATIC=1 .venv/bin/jupyter-book build . --builder html -W -n --keep-going
+echo "$key" > _build/.library-key
+echo
+echo "The book is built: $(pwd)/_build/html/index.html  (serve it with: make serve)"

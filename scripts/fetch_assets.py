@@ -1,0 +1,97 @@
+"""Fetch the site's third-party JavaScript into the git-ignored folder ``_assets/``.
+
+The built book must work with no network, so MathJax, require.js and the ipywidgets HTML manager are
+fetched from the npm registry (``npm pack``) and ``plotly.min.js`` is copied from the installed
+plotly package. Nothing fetched here is committed. Safe to run again: a folder whose stamp matches
+the pinned versions is left alone.
+
+Usage: python scripts/fetch_assets.py [--dest _assets]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+NPM_PACKAGES = {
+    "mathjax": "3.2.2",
+    "requirejs": "2.3.7",
+    "@jupyter-widgets/html-manager": "1.0.15",
+}
+# What the pages use from each package (paths inside the npm tarball, under "package/").
+KEEP = {
+    "mathjax": ["es5/tex-mml-chtml.js", "es5/output/chtml/fonts/woff-v2", "es5/input/tex/extensions",
+                "es5/ui", "es5/a11y", "es5/sre"],
+    "requirejs": ["require.js"],
+    "@jupyter-widgets/html-manager": ["dist"],
+}
+TARGET = {"mathjax": "mathjax", "requirejs": "requirejs", "@jupyter-widgets/html-manager": "html-manager"}
+
+
+def stamp() -> dict:
+    import plotly
+
+    return {"npm": NPM_PACKAGES, "plotly": plotly.__version__}
+
+
+def fetch_npm(name: str, version: str, dest: Path) -> None:
+    """Download one npm tarball with the ordinary npm client and unpack the parts the site uses."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(["npm", "pack", f"{name}@{version}", "--silent", "--pack-destination", tmp],
+                             capture_output=True, text=True, cwd=tmp)
+        if out.returncode != 0:
+            sys.exit(f"npm pack {name}@{version} failed:\n{out.stderr.strip()}")
+        tarball = Path(tmp) / out.stdout.strip().splitlines()[-1]
+        with tarfile.open(tarball) as tar:
+            tar.extractall(tmp, filter="data")
+        root = Path(tmp) / "package"
+        target = dest / TARGET[name]
+        for rel in KEEP[name]:
+            src = root / rel
+            if not src.exists():
+                sys.exit(f"{name}@{version} has no {rel}")
+            out_path = target / Path(rel).relative_to(Path(rel).parts[0]) if rel.startswith("es5/") else target / rel
+            if src.is_dir():
+                shutil.copytree(src, out_path, dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("*.map", "*.ts", "embed.js"))
+            else:
+                out_path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, out_path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dest", default="_assets", type=Path)
+    args = parser.parse_args()
+    dest: Path = args.dest
+    stamp_file = dest / "VERSIONS.json"
+    if stamp_file.exists() and json.loads(stamp_file.read_text()) == stamp():
+        print(f"assets up to date in {dest}/")
+        return
+    if shutil.which("npm") is None:
+        sys.exit("npm is needed to fetch the site's JavaScript (Debian: apt-get install npm)")
+    tmp_dest = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(tmp_dest, ignore_errors=True)
+    tmp_dest.mkdir(parents=True)
+    for name, version in NPM_PACKAGES.items():
+        print(f"fetching {name}@{version}")
+        fetch_npm(name, version, tmp_dest)
+    import plotly
+
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    shutil.copy2(plotly_js, tmp_dest / "plotly.min.js")
+    (tmp_dest / "VERSIONS.json").write_text(json.dumps(stamp(), indent=1))
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp_dest.rename(dest)  # all or nothing: a failed fetch never leaves a half-filled folder
+    size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+    print(f"assets in {dest}/ ({size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
