@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from stablernn import stability
 from stablernn._validate import check_choice, check_float, check_int
 
 __all__ = [
@@ -151,8 +152,6 @@ class TanhRNN(_RecurrentModel):
     @torch.no_grad()
     def project_(self) -> None:
         """Clip the spectral norm of each recurrent matrix at ``max_norm``, in place."""
-        from stablernn import stability
-
         for weight in self.recurrent_weights():
             stability.project_rnn_(weight.data, max_norm=self.max_norm, method=self.projection)
 
@@ -168,7 +167,9 @@ class LSTMModel(_RecurrentModel):
         If True, ``project_()`` (and the constructor) projects the recurrent blocks onto the
         sufficient condition for contraction of ``stability.project_lstm_``.
     forget_bound : float in (0, 1)
-        The assumed bound ``||f||_inf`` on the forget gate that the condition is stated for.
+        The bound ``f_bar`` on the forget gate that the condition is stated for. The projection
+        acts on the recurrent blocks only: that the forget gate really stays below ``f_bar`` is an
+        assumption (check it with ``stability.forget_gate_bound``).
     num_layers : int >= 1;  vocab_size : int >= 1 or None;  dropout : float in [0, 1)
         Stacked layers; token inputs through an embedding; dropout on embeddings and readout inputs.
 
@@ -201,8 +202,6 @@ class LSTMModel(_RecurrentModel):
     @torch.no_grad()
     def project_(self) -> None:
         """Project each layer's stacked recurrent matrix (4n × n) onto the stable set, in place."""
-        from stablernn import stability
-
         for weight in self.recurrent_weights():
             stability.project_lstm_(weight.data, self.forget_bound)
 

@@ -1,0 +1,194 @@
+"""Tests of stablernn.train: truncated BPTT, projected training, early stopping, determinism."""
+
+import math
+
+import pytest
+import torch
+
+from stablernn import linalg, stability
+from stablernn.models import TCN, LSTMModel, TanhRNN
+from stablernn.train import evaluate, tbptt_chunks, train
+
+torch.set_num_threads(1)
+
+
+def _running_sum_task(n=48, steps=20, seed=0):
+    """Targets: a leaky running sum of the first input feature (needs memory of several steps)."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, steps, 2, generator=gen)
+    y = torch.zeros(n, steps, 1)
+    acc = torch.zeros(n)
+    for t in range(steps):
+        acc = 0.7 * acc + 0.3 * x[:, t, 0]
+        y[:, t, 0] = acc
+    return x, y
+
+
+def test_tbptt_gradient_vanishes_exactly_beyond_the_window():
+    """Loss at step t of a window reaches inputs t-k+1..t (same window) and nothing earlier."""
+    torch.manual_seed(0)
+    model = TanhRNN(2, 6, 1)
+    k, steps = 5, 23
+    x = torch.randn(1, steps, 2, requires_grad=True)
+    chunks = list(tbptt_chunks(model, x, k))
+    assert [(a, b) for a, b, _ in chunks] == [(0, 5), (5, 10), (10, 15), (15, 20), (20, 23)]
+    start, stop, y = chunks[3]
+    t = stop - 1  # last step of its window: k inputs are within reach
+    (grad,) = torch.autograd.grad(y[0, -1].sum(), x)
+    per_step = grad[0].abs().sum(dim=1)
+    assert torch.all(per_step[: t - k + 1] == 0)  # more than k-1 steps back: exactly zero
+    assert torch.all(per_step[t - k + 1 : t + 1] > 0)  # within the window: nonzero
+    assert torch.all(per_step[t + 1 :] == 0)  # causality
+
+
+def test_tbptt_forward_still_sees_the_whole_history():
+    torch.manual_seed(1)
+    model = LSTMModel(2, 5, 3)
+    x = torch.randn(3, 17, 2)
+    with torch.no_grad():
+        pieces = torch.cat([y for _, _, y in tbptt_chunks(model, x, 4)], dim=1)
+        torch.testing.assert_close(pieces, model(x)[0])
+
+
+def test_training_reduces_the_loss():
+    torch.manual_seed(0)
+    x, y = _running_sum_task()
+    model = TanhRNN(2, 12, 1)
+    before = evaluate(model, (x, y), "mse")
+    result = train(model, (x, y), epochs=15, lr=1e-2, batch_size=16, progress=False)
+    after = evaluate(model, (x, y), "mse")
+    assert after < 0.3 * before
+    assert result.steps == 15 * 3 and len(result.train_loss) == 15
+
+
+@pytest.mark.parametrize(("mode", "k"), [("tbptt", 4), ("truncated", 6)])
+def test_training_reduces_the_loss_in_truncated_modes(mode, k):
+    torch.manual_seed(0)
+    x, y = _running_sum_task()
+    model = LSTMModel(2, 8, 1)
+    before = evaluate(model, (x, y), "mse")
+    train(model, (x, y), mode=mode, k=k, epochs=8, lr=2e-2, batch_size=16, progress=False)
+    assert evaluate(model, (x, y), "mse") < 0.5 * before
+
+
+def test_truncated_mode_with_k_covering_the_sequence_is_full_bptt():
+    x, y = _running_sum_task(n=16, steps=10)
+    results = []
+    for mode, k in [("full", None), ("truncated", 10)]:
+        torch.manual_seed(3)
+        model = TanhRNN(2, 5, 1)
+        results.append(train(model, (x, y), mode=mode, k=k, epochs=3, batch_size=8, progress=False).train_loss)
+    assert results[0] == pytest.approx(results[1], rel=1e-6)
+
+
+def test_projected_training_keeps_the_spectral_norm_below_the_bound():
+    torch.manual_seed(0)
+    x, y = _running_sum_task()
+    model = TanhRNN(2, 10, 1, max_norm=0.9)
+    with torch.no_grad():
+        model.rnn.weight_hh_l0.mul_(5.0)  # start far outside the stable set
+    train(model, (x, y), epochs=3, lr=5e-2, batch_size=16, project=True, progress=False)
+    W = model.rnn.weight_hh_l0.detach().double().numpy()
+    assert linalg.spectral_norm(W) <= 0.9 + 1e-6
+    assert stability.rnn_condition(W).holds
+
+
+def test_without_projection_the_spectral_norm_is_not_bounded():
+    # the projection test above must be able to fail
+    torch.manual_seed(0)
+    x, y = _running_sum_task()
+    model = TanhRNN(2, 10, 1, max_norm=0.9)
+    with torch.no_grad():
+        model.rnn.weight_hh_l0.mul_(5.0)
+    train(model, (x, y), epochs=1, lr=1e-3, batch_size=16, progress=False)
+    assert linalg.spectral_norm(model.rnn.weight_hh_l0.detach().double().numpy()) > 1.0
+
+
+def test_stable_lstm_satisfies_the_stability_condition_after_training():
+    torch.manual_seed(0)
+    x, y = _running_sum_task()
+    model = LSTMModel(2, 8, 1, stable=True, forget_bound=0.6)
+    train(model, (x, y), epochs=3, lr=5e-2, batch_size=16, progress=False)  # model.stable: projects
+    report = stability.lstm_condition(stability.lstm_params_from_torch(model.rnn), forget_bound=0.6)
+    assert report.holds and report.contraction < 1.0
+
+
+def test_early_stopping_restores_the_best_weights():
+    x, y = _running_sum_task(n=8)
+    y = y + 0.3 * torch.randn(y.shape, generator=torch.Generator().manual_seed(0))  # noisy, tiny: overfits
+    xv, yv = _running_sum_task(n=32, seed=1)
+    torch.manual_seed(0)
+    model = TanhRNN(2, 16, 1)
+    result = train(model, (x, y), (xv, yv), epochs=40, lr=0.05, batch_size=8, patience=3, progress=False)
+    best = min(result.valid_loss)
+    assert result.stopped == "early_stopping"
+    assert result.best_epoch == result.valid_loss.index(best) + 1
+    assert len(result.valid_loss) == result.best_epoch + 3  # stopped after `patience` epochs without progress
+    assert evaluate(model, (xv, yv), "mse") == pytest.approx(best, rel=1e-6)
+    assert result.valid_loss[-1] > best * 1.1  # the last weights were worse: restoring mattered
+
+
+def test_two_runs_with_the_same_seed_are_identical():
+    x, y = _running_sum_task()
+    runs = []
+    for seed in (5, 5, 6):
+        torch.manual_seed(0)
+        model = LSTMModel(2, 6, 1, dropout=0.2)
+        runs.append(train(model, (x, y), epochs=3, batch_size=16, seed=seed, progress=False).train_loss)
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]  # the seed matters (shuffling and dropout)
+
+
+def test_masked_steps_do_not_count():
+    x, y = _running_sum_task(n=8, steps=12)
+    mask = torch.ones(8, 12)
+    mask[:, 7:] = 0  # padding at the end
+    y_other = y.clone()
+    y_other[:, 7:] = 100.0
+    torch.manual_seed(0)
+    model = TanhRNN(2, 4, 1)
+    assert evaluate(model, (x, y, mask), "mse") == pytest.approx(evaluate(model, (x, y_other, mask), "mse"))
+    assert evaluate(model, (x, y_other), "mse") > 10.0
+
+
+@pytest.mark.parametrize("k", [None, 3])
+def test_evaluating_in_chunks_gives_the_same_loss(k):
+    torch.manual_seed(0)
+    model = LSTMModel(4, 6, 7, vocab_size=7)
+    stream = torch.randint(0, 7, (3, 41))
+    data = (stream[:, :-1], stream[:, 1:])
+    whole = evaluate(model, data, "ce", k=k)
+    assert evaluate(model, data, "ce", k=k, chunk=7) == pytest.approx(whole, rel=1e-5)
+    assert 1.0 < math.exp(whole) < 14.0  # perplexity near the vocabulary size for an untrained model
+
+
+def test_tcn_trains_and_evaluates_in_chunks():
+    torch.manual_seed(0)
+    x, y = _running_sum_task(n=16, steps=30)
+    model = TCN(2, 1, channels=6, levels=2, kernel_size=2)
+    result = train(model, (x, y), epochs=2, lr=1e-2, batch_size=8, chunk=10, progress=False)
+    assert result.steps == 2 * 2 * 3
+    assert evaluate(model, (x, y), "mse", chunk=7) == pytest.approx(evaluate(model, (x, y), "mse"), rel=1e-5)
+
+
+def test_callback_returning_false_stops_training():
+    x, y = _running_sum_task(n=8)
+    seen = []
+
+    def stop_after_two(info):
+        seen.append(info["epoch"])
+        return info["epoch"] < 2
+
+    result = train(TanhRNN(2, 3, 1), (x, y), epochs=10, callback=stop_after_two, progress=False)
+    assert seen == [1, 2] and result.stopped == "callback" and len(result.train_loss) == 2
+
+
+def test_bce_loss_sums_over_keys():
+    torch.manual_seed(0)
+    model = TanhRNN(3, 4, 5)
+    with torch.no_grad():
+        model.readout.weight.zero_()
+        model.readout.bias.zero_()  # every key predicted with probability 1/2
+    x = torch.randn(2, 6, 3)
+    y = torch.randint(0, 2, (2, 6, 5)).float()
+    assert evaluate(model, (x, y), "bce") == pytest.approx(5 * math.log(2), rel=1e-6)
