@@ -1,0 +1,512 @@
+"""Matrices with a prescribed spectrum, their norms, and projections onto the stable set.
+
+Two numbers describe a recurrent weight matrix and must not be confused:
+
+* the **spectral norm** ``||W||_2 = sigma_max(W)``, the largest singular value: the one-step
+  amplification factor, the number that decides contraction;
+* the **spectral radius** ``rho(W) = max |eig(W)|``: the asymptotic growth rate of ``||W^k||^(1/k)``.
+
+Always ``rho(W) <= ||W||_2``, with equality for normal matrices. The gap between them is what
+non-normality adds (transient amplification). numpy only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validate import check_array, check_choice, check_float, check_int, check_seed
+
+__all__ = [
+    "spectral_norm",
+    "spectral_radius",
+    "inf_norm",
+    "departure_from_normality",
+    "power_iteration_norm",
+    "power_norms",
+    "random_orthogonal",
+    "matrix_with_spectrum",
+    "matrix_with_norm",
+    "nonnormal_example",
+    "random_matrix",
+    "project_spectral_norm",
+    "rescale_spectral_norm",
+    "project_rows_l1",
+]
+
+_KINDS = ("normal", "rotation", "jordan")
+
+
+# --------------------------------------------------------------------------------------- norms
+
+
+def spectral_norm(W: Any) -> float:
+    """Spectral norm ``||W||_2``: the largest singular value, computed exactly by SVD.
+
+    Parameters
+    ----------
+    W : array (n, m), finite.
+
+    Returns
+    -------
+    float >= 0.
+
+    Used in: Chapter 4 (stability of the RNN), all chapters that report ``||W||_2``.
+    """
+    W = check_array("W", W, ndim=2)
+    return float(np.linalg.svd(W, compute_uv=False)[0])
+
+
+def spectral_radius(W: Any) -> float:
+    """Spectral radius ``rho(W) = max |eigenvalue|`` (not a norm; ``rho(W) <= ||W||_2``).
+
+    Eigenvalues of a strongly non-normal matrix are ill-conditioned: the computed value can be
+    off by up to about ``(eps * ||W||)^(1/m)`` for a Jordan-like chain of length ``m``.
+
+    Parameters
+    ----------
+    W : array (n, n), finite.
+
+    Returns
+    -------
+    float >= 0.
+
+    Used in: Chapter 4 (spectral radius versus spectral norm).
+    """
+    W = check_array("W", W, square=True)
+    return float(np.max(np.abs(np.linalg.eigvals(W))))
+
+
+def inf_norm(W: Any) -> float:
+    """Induced l_inf norm ``||W||_inf``: the largest absolute **row** sum.
+
+    PyTorch stores weights as out x in, so a row sum runs over the input dimension.
+
+    Parameters
+    ----------
+    W : array (n, m), finite.
+
+    Returns
+    -------
+    float >= 0.
+
+    Used in: Chapter 4 (LSTM stability condition).
+    """
+    W = check_array("W", W, ndim=2)
+    return float(np.max(np.sum(np.abs(W), axis=1)))
+
+
+def departure_from_normality(W: Any) -> float:
+    """Henrici's departure from normality ``sqrt(||W||_F^2 - sum |eig|^2)``.
+
+    It is the Frobenius norm of the strictly upper part of a Schur form; 0 iff W is normal.
+    Computed from eigenvalues, so it inherits their conditioning (see ``spectral_radius``).
+
+    Parameters
+    ----------
+    W : array (n, n), finite.
+
+    Returns
+    -------
+    float >= 0.
+
+    Used in: Chapter 4 (non-normal matrices).
+    """
+    W = check_array("W", W, square=True)
+    gap = np.sum(W**2) - np.sum(np.abs(np.linalg.eigvals(W)) ** 2)
+    return float(np.sqrt(max(gap, 0.0)))
+
+
+def power_iteration_norm(W: Any, n_iter: int = 100, tol: float = 1e-10, seed: int | None = 0) -> float:
+    """Estimate ``||W||_2`` by power iteration on ``W^T W`` from a seeded random start.
+
+    The estimate ``||W v||`` with ``||v|| = 1`` never exceeds the true value and converges at the
+    rate ``(sigma_2 / sigma_1)^2`` per iteration; it stops early once the relative change is
+    below ``tol``. Cost ``O(n_iter * n * m)`` instead of the ``O(n m min(n, m))`` of an SVD.
+
+    Parameters
+    ----------
+    W : array (n, m), finite.
+    n_iter : int >= 1, the maximum number of iterations.
+    tol : float >= 0, relative change at which to stop.
+    seed : int >= 0 or None, seed of the starting vector.
+
+    Returns
+    -------
+    float >= 0, a lower bound on (and estimate of) ``||W||_2``.
+
+    Used in: Chapter 5 (cheap projection during training).
+    """
+    W = check_array("W", W, ndim=2)
+    n_iter = check_int("n_iter", n_iter, low=1)
+    tol = check_float("tol", tol, low=0.0)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    v = rng.standard_normal(W.shape[1])
+    v /= np.linalg.norm(v)
+    estimate = 0.0
+    for _ in range(n_iter):
+        w = W.T @ (W @ v)
+        size = np.linalg.norm(w)
+        if size == 0.0:  # v lies in the null space; W v = 0 for this start
+            break
+        v = w / size
+        new = float(np.linalg.norm(W @ v))
+        if abs(new - estimate) <= tol * new:
+            return new
+        estimate = new
+    return estimate
+
+
+def power_norms(A: Any, k_max: int) -> np.ndarray:
+    """Spectral norms ``||A^k||_2`` for ``k = 0, ..., k_max`` (``||A^0|| = 1``).
+
+    Parameters
+    ----------
+    A : array (n, n), finite.
+    k_max : int >= 0.
+
+    Returns
+    -------
+    array (k_max + 1,).
+
+    Used in: Chapter 4 (transient amplification of a non-normal matrix).
+    """
+    A = check_array("A", A, square=True)
+    k_max = check_int("k_max", k_max, low=0)
+    out = np.empty(k_max + 1)
+    P = np.eye(A.shape[0])
+    for k in range(k_max + 1):
+        out[k] = np.linalg.svd(P, compute_uv=False)[0]
+        P = P @ A
+    return out
+
+
+# ---------------------------------------------------------------------------------- matrices
+
+
+def random_orthogonal(n: int, seed: int | None = 0) -> np.ndarray:
+    """A Haar-random orthogonal n x n matrix (QR of a Gaussian matrix with sign correction).
+
+    Parameters
+    ----------
+    n : int >= 1.
+    seed : int >= 0 or None.
+
+    Returns
+    -------
+    array (n, n) with ``Q^T Q = I``.
+
+    Used in: Chapter 4 (rotating constructed matrices).
+    """
+    n = check_int("n", n, low=1)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
+
+
+def _rotate(T: np.ndarray, seed: int | None) -> np.ndarray:
+    """``Q T Q^T`` for a seeded random orthogonal Q (keeps eigenvalues and singular values)."""
+    if seed is None:
+        return T
+    Q = random_orthogonal(T.shape[0], seed)
+    return Q @ T @ Q.T
+
+
+def _rotation_block(radius: float, theta: float, departure: float) -> np.ndarray:
+    """2 x 2 block with eigenvalues ``radius * exp(+-i theta)`` and departure from normality ``departure``.
+
+    ``[[a, -p], [q, a]]`` with ``a = radius cos(theta)`` has eigenvalues ``a +- i sqrt(p q)``
+    and departure ``|p - q|``: take ``p q = (radius sin(theta))^2`` and ``p - q = departure``.
+    """
+    s = radius * np.sin(theta)
+    p = 0.5 * (departure + np.sqrt(departure**2 + 4.0 * s**2))
+    q = s**2 / p if p > 0 else 0.0
+    a = radius * np.cos(theta)
+    return np.array([[a, -p], [q, a]])
+
+
+def _schur_form(n: int, radius: float, nonnormality: float, kind: str) -> np.ndarray:
+    """Real Schur form: normal (block-)diagonal eigenvalue part plus the non-normal part."""
+    if kind == "jordan":
+        return radius * np.eye(n) + nonnormality * np.eye(n, k=1)
+    if kind == "normal":
+        upper = np.triu(np.ones((n, n)), k=1)
+        scale = nonnormality / np.sqrt(upper.sum()) if n > 1 else 0.0
+        return np.diag(radius * (1.0 - np.arange(n) / n)) + scale * upper  # radius, ..., radius / n
+    # rotation: the departure is shared equally by the 2 x 2 blocks and the block-upper entries
+    n_blocks = n // 2
+    block = np.arange(n) // 2
+    upper = (block[:, None] < block[None, :]).astype(float)
+    share = nonnormality / np.sqrt(n_blocks + upper.sum())
+    T = share * upper
+    for j in range(n_blocks):  # distinct angles in (0, pi)
+        theta = np.pi * (j + 1) / (n_blocks + 1)
+        T[2 * j : 2 * j + 2, 2 * j : 2 * j + 2] = _rotation_block(radius, theta, share)
+    if n % 2:
+        T[-1, -1] = radius
+    return T
+
+
+def matrix_with_spectrum(
+    n: int, radius: float, nonnormality: float = 0.0, kind: str = "rotation", seed: int | None = None
+) -> np.ndarray:
+    """An n x n real matrix with spectral radius exactly ``radius`` and a tunable non-normal part.
+
+    The matrix is ``Q T Q^T`` with ``T`` in real Schur form: its (block-)diagonal sets the
+    eigenvalues whatever the strictly (block-)upper part is, while the spectral norm grows with
+    the non-normal part.
+
+    * ``"normal"``: real eigenvalues ``radius * (1 - j/n)``, j = 0..n-1; all strictly upper
+      entries equal, their Frobenius norm ``nonnormality``.
+    * ``"rotation"``: 2 x 2 blocks ``radius * rotation(theta_j)``, complex eigenvalues on the
+      circle of radius ``radius`` (plus the eigenvalue ``radius`` when n is odd); the departure
+      from normality ``nonnormality`` is shared equally by the blocks (made non-normal with the
+      same eigenvalues, see ``_rotation_block``) and the strictly block-upper entries.
+    * ``"jordan"``: ``radius`` on the diagonal and ``nonnormality`` on every superdiagonal entry
+      (a Jordan-like chain, departure from normality ``nonnormality * sqrt(n - 1)``;
+      for n = 2 and ``nonnormality = 1`` it is ``nonnormal_example(radius)``).
+
+    For ``"normal"`` and ``"rotation"``, ``nonnormality`` equals Henrici's departure from
+    normality of the result. With ``nonnormality = 0`` the matrix is normal and its spectral norm
+    equals its spectral radius. Eigenvalues of strongly non-normal results are ill-conditioned,
+    so numerically computed spectral radii can differ from ``radius`` (see ``spectral_radius``).
+
+    Parameters
+    ----------
+    n : int >= 1 (>= 2 for ``"rotation"``).
+    radius : float >= 0, the spectral radius.
+    nonnormality : float >= 0, the size of the strictly upper (Schur) part.
+    kind : "normal", "rotation" or "jordan".
+    seed : int >= 0 or None; if given, rotate by a seeded random orthogonal Q.
+
+    Returns
+    -------
+    array (n, n).
+
+    Used in: Chapter 4 (spectral radius versus spectral norm explorer).
+    """
+    kind = check_choice("kind", kind, _KINDS)
+    n = check_int("n", n, low=2 if kind == "rotation" else 1)
+    radius = check_float("radius", radius, low=0.0)
+    nonnormality = check_float("nonnormality", nonnormality, low=0.0)
+    seed = check_seed("seed", seed)
+    return _rotate(_schur_form(n, radius, nonnormality, kind), seed)
+
+
+def _coupling_for_norm(a: float, b: float, norm: float) -> float:
+    """Off-diagonal ``c`` with ``||[[a, c], [0, b]]||_2 = norm`` for ``norm >= max(|a|, |b|)``.
+
+    The squared singular values s solve ``s^2 - (a^2 + b^2 + c^2) s + a^2 b^2 = 0``; putting
+    ``s = norm^2`` gives ``c^2 = (norm^2 - a^2)(norm^2 - b^2) / norm^2``.
+    """
+    if norm == 0.0:
+        return 0.0
+    return float(np.sqrt(max((norm**2 - a**2) * (norm**2 - b**2), 0.0)) / norm)
+
+
+def matrix_with_norm(n: int, radius: float, norm: float, seed: int | None = None) -> np.ndarray:
+    """An n x n real matrix with spectral radius ``radius`` and spectral norm ``norm``, both exact.
+
+    Upper triangular Schur form with diagonal ``radius * (1 - j/n)``, j = 0..n-1, and one
+    off-diagonal entry ``c`` at ``(0, n-1)`` coupling the largest and smallest eigenvalues. The
+    matrix is (up to a permutation) the direct sum of ``[[radius, c], [0, radius/n]]`` and a
+    diagonal part whose entries are at most ``radius``, so its spectral norm is that of the
+    2 x 2 block, which the closed form in ``_coupling_for_norm`` sets to ``norm``. Distinct
+    diagonal entries keep the eigenvalues well conditioned. Rotated by a seeded Q if ``seed``.
+
+    Parameters
+    ----------
+    n : int >= 1 (n = 1 requires ``norm == radius``).
+    radius : float >= 0, the spectral radius.
+    norm : float >= radius, the spectral norm.
+    seed : int >= 0 or None.
+
+    Returns
+    -------
+    array (n, n).
+
+    Used in: Chapter 4 (the two numbers as two independent sliders).
+    """
+    n = check_int("n", n, low=1)
+    radius = check_float("radius", radius, low=0.0)
+    norm = check_float("norm", norm, low=radius)
+    seed = check_seed("seed", seed)
+    if n == 1 and norm != radius:
+        raise ValueError(f"norm must equal radius for n = 1 (a 1 x 1 matrix is normal), got {norm}")
+    diagonal = radius * (1.0 - np.arange(n) / n)
+    T = np.diag(diagonal)
+    if n > 1:
+        T[0, n - 1] = _coupling_for_norm(diagonal[0], diagonal[-1], norm)
+    return _rotate(T, seed)
+
+
+def nonnormal_example(radius: float = 0.9, coupling: float = 1.0) -> np.ndarray:
+    """The 2 x 2 matrix ``[[radius, coupling], [0, radius]]``: spectral radius ``radius``.
+
+    With the defaults its spectral norm is 1.530 and ``||A^k||_2`` peaks near 3.9 at k = 9 before
+    decaying (first below 1 at k = 35): a matrix with spectral radius < 1 that is not contractive.
+
+    Parameters
+    ----------
+    radius : float >= 0.
+    coupling : float, any real.
+
+    Returns
+    -------
+    array (2, 2).
+
+    Used in: Chapter 4 (transient amplification).
+    """
+    radius = check_float("radius", radius, low=0.0)
+    coupling = check_float("coupling", coupling)
+    return np.array([[radius, coupling], [0.0, radius]])
+
+
+def random_matrix(
+    n: int,
+    spectral_norm: float | None = None,
+    spectral_radius: float | None = None,
+    seed: int | None = 0,
+    m: int | None = None,
+) -> np.ndarray:
+    """A Gaussian random matrix rescaled to a given spectral norm or spectral radius.
+
+    Exactly one of ``spectral_norm`` and ``spectral_radius`` must be given. A rescaled Gaussian
+    matrix with spectral radius r typically has spectral norm near 2r: a "stable-looking"
+    eigenvalue picture does not mean contraction.
+
+    Parameters
+    ----------
+    n : int >= 1, number of rows.
+    spectral_norm : float >= 0 or None.
+    spectral_radius : float >= 0 or None (square matrices only).
+    seed : int >= 0 or None.
+    m : int >= 1 or None, number of columns (default n).
+
+    Returns
+    -------
+    array (n, m).
+
+    Used in: Chapters 4-5 (seeded random stable and unstable matrices).
+    """
+    n = check_int("n", n, low=1)
+    m = n if m is None else check_int("m", m, low=1)
+    if (spectral_norm is None) == (spectral_radius is None):
+        raise ValueError(
+            "exactly one of spectral_norm and spectral_radius must be given, got "
+            f"spectral_norm={spectral_norm!r}, spectral_radius={spectral_radius!r}"
+        )
+    rng = np.random.default_rng(check_seed("seed", seed))
+    G = rng.standard_normal((n, m)) / np.sqrt(max(n, m))
+    if spectral_norm is not None:
+        target = check_float("spectral_norm", spectral_norm, low=0.0)
+        return G * (target / np.linalg.svd(G, compute_uv=False)[0])
+    target = check_float("spectral_radius", spectral_radius, low=0.0)
+    if m != n:
+        raise ValueError(f"spectral_radius needs a square matrix, got m = {m} for n = {n}")
+    return G * (target / np.max(np.abs(np.linalg.eigvals(G))))
+
+
+# ------------------------------------------------------------------------------- projections
+
+
+def project_spectral_norm(W: Any, max_norm: float) -> np.ndarray:
+    """Frobenius-nearest matrix with ``||W||_2 <= max_norm``: clip singular values at ``max_norm``.
+
+    Exact Euclidean (Frobenius) projection onto the spectral-norm ball. Matrices already inside
+    are returned unchanged (a copy). Cost: one SVD, ``O(n m min(n, m))``.
+
+    Parameters
+    ----------
+    W : array (n, m), finite.
+    max_norm : float >= 0.
+
+    Returns
+    -------
+    array (n, m).
+
+    Used in: Chapter 5 (projected gradient descent for the RNN).
+    """
+    W = check_array("W", W, ndim=2)
+    max_norm = check_float("max_norm", max_norm, low=0.0)
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    if s[0] <= max_norm:
+        return W.copy()
+    return (U * np.minimum(s, max_norm)) @ Vt
+
+
+def rescale_spectral_norm(W: Any, max_norm: float, n_iter: int = 20, seed: int | None = 0) -> np.ndarray:
+    """Rescale ``W`` to ``max_norm`` if its power-iteration estimate of ``||W||_2`` exceeds it.
+
+    Not a projection: it shrinks all singular values by the same factor (the projection clips
+    only those above ``max_norm``), and since power iteration underestimates ``||W||_2`` the
+    result can exceed ``max_norm`` slightly when ``n_iter`` is small or the top singular values
+    are close. Its merit is cost: ``O(n_iter n m)``.
+
+    Parameters
+    ----------
+    W : array (n, m), finite.
+    max_norm : float >= 0.
+    n_iter : int >= 1, power iterations.
+    seed : int >= 0 or None, seed of the power iteration.
+
+    Returns
+    -------
+    array (n, m).
+
+    Used in: Chapter 5 (cheap alternative to the SVD projection).
+    """
+    W = check_array("W", W, ndim=2)
+    max_norm = check_float("max_norm", max_norm, low=0.0)
+    estimate = power_iteration_norm(W, n_iter=n_iter, tol=0.0, seed=seed)
+    if estimate <= max_norm:
+        return W.copy()
+    return W * (max_norm / estimate)
+
+
+def project_rows_l1(W: Any, radius: Any) -> np.ndarray:
+    """Euclidean projection of each row of ``W`` onto the l1 ball of the given radius.
+
+    Sort-based algorithm of Duchi et al. (2008), ``O(d log d)`` per row: for a row ``w`` with
+    ``||w||_1 > r`` the projection is ``sign(w) * max(|w| - theta, 0)`` with the threshold
+    ``theta > 0`` chosen so that the result has l1 norm exactly ``r``. Rows already inside the
+    ball are unchanged. Afterwards ``inf_norm(result) <= max(radius)``.
+
+    Parameters
+    ----------
+    W : array (n, d), finite.
+    radius : float >= 0, or array (n,) of values >= 0 (one radius per row).
+
+    Returns
+    -------
+    array (n, d).
+
+    Used in: Chapter 5 (projected gradient descent for the LSTM).
+    """
+    W = check_array("W", W, ndim=2)
+    r = _row_radii(radius, W.shape[0])
+    out = W.copy()
+    outside = np.sum(np.abs(W), axis=1) > r
+    if not outside.any():
+        return out
+    A = np.abs(W[outside])
+    r_out = r[outside]
+    u = -np.sort(-A, axis=1)  # each row sorted in decreasing order
+    css = np.cumsum(u, axis=1) - r_out[:, None]
+    j = np.arange(1, A.shape[1] + 1)
+    positive = u - css / j > 0  # true for a prefix of each row
+    count = np.maximum(np.sum(positive, axis=1), 1)  # 0 only for radius 0: theta = max |w|
+    theta = css[np.arange(A.shape[0]), count - 1] / count
+    out[outside] = np.sign(W[outside]) * np.maximum(A - theta[:, None], 0.0)
+    return out
+
+
+def _row_radii(radius: Any, n_rows: int) -> np.ndarray:
+    """One non-negative radius per row from a scalar or an array of length n_rows."""
+    if np.ndim(radius) == 0 and not isinstance(radius, (str, bytes)):
+        return np.full(n_rows, check_float("radius", radius, low=0.0))
+    r = check_array("radius", radius, shape=(n_rows,))
+    if np.any(r < 0):
+        raise ValueError(f"radius must be >= 0 for every row, got minimum {r.min()}")
+    return r

@@ -1,0 +1,351 @@
+"""Sufficient conditions for stability (one-step contraction) and projections that impose them.
+
+A recurrent model ``s_t = phi(s_{t-1}, x_t)`` is *stable* if ``phi`` is lambda-contractive in the
+state for some lambda < 1. The conditions are checked in numpy; the in-place projections used
+after each optimiser step act on torch tensors (torch is imported inside those functions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import linalg
+from ._validate import check_array, check_choice, check_float, check_int, check_seed
+from .dynamics import _lstm_params, _sigmoid
+
+__all__ = [
+    "StabilityReport",
+    "linear_condition",
+    "rnn_condition",
+    "forget_gate_bound",
+    "lstm_contraction_factor",
+    "lstm_condition",
+    "lstm_block_radii",
+    "project_rnn_",
+    "project_lstm_",
+    "lstm_params_from_torch",
+]
+
+
+@dataclass(frozen=True)
+class StabilityReport:
+    """Result of checking a sufficient stability condition.
+
+    Attributes
+    ----------
+    holds : bool, whether the condition holds (then the model is ``contraction``-contractive).
+    contraction : float, the contraction factor lambda the condition certifies (>= 1: none).
+    norm_name : str, the norm in which the contraction holds.
+    detail : str, the numbers behind the verdict, for display.
+    """
+
+    holds: bool
+    contraction: float
+    norm_name: str
+    detail: str
+
+
+def linear_condition(A: Any) -> StabilityReport:
+    """Stability of ``h_t = A h_{t-1} + B x_t`` in l2: holds iff ``||A||_2 < 1``, lambda = ``||A||_2``.
+
+    The spectral radius is reported too; ``rho(A) < 1`` alone does not give contraction.
+
+    Parameters
+    ----------
+    A : array (n, n).
+
+    Returns
+    -------
+    StabilityReport.
+
+    Used in: Chapter 4 (linear systems).
+    """
+    A = check_array("A", A, square=True)
+    norm, radius = linalg.spectral_norm(A), linalg.spectral_radius(A)
+    detail = f"spectral norm ||A||_2 = {norm:.4g} (spectral radius {radius:.4g})"
+    return StabilityReport(norm < 1.0, norm, "l2", detail)
+
+
+def rnn_condition(W: Any, lipschitz: float = 1.0) -> StabilityReport:
+    """Stability of ``h_t = rho(W h_{t-1} + U x_t)`` in l2: ``L_rho ||W||_2 < 1``.
+
+    ``||rho(W h + U x) - rho(W h' + U x)|| <= L_rho ||W (h - h')|| <= L_rho ||W||_2 ||h - h'||``.
+
+    Parameters
+    ----------
+    W : array (n, n).
+    lipschitz : float > 0, Lipschitz constant ``L_rho`` of the activation (1 for tanh and ReLU).
+
+    Returns
+    -------
+    StabilityReport with contraction ``L_rho ||W||_2``.
+
+    Used in: Chapter 4 (stable RNNs).
+    """
+    W = check_array("W", W, square=True)
+    lipschitz = check_float("lipschitz", lipschitz, low=0.0, low_open=True)
+    norm = linalg.spectral_norm(W)
+    lam = lipschitz * norm
+    detail = f"L * ||W||_2 = {lipschitz:.4g} * {norm:.4g} = {lam:.4g} (spectral radius {linalg.spectral_radius(W):.4g})"
+    return StabilityReport(lam < 1.0, lam, "l2", detail)
+
+
+def forget_gate_bound(params: Any, input_bound: float = 1.0) -> float:
+    """Upper bound on ``sup_t ||f_t||_inf`` from the weights, for ``|h| <= 1`` and ``||x_t||_inf <= input_bound``.
+
+    ``f_j = sigmoid((W_f h + U_f x + b_f)_j) <= sigmoid(||W_f[j]||_1 + ||U_f[j]||_1 B_x + b_{f,j})``
+    (sigmoid is increasing); ``|h| <= 1`` always holds since ``h = o * tanh(c)`` (and h_0 = 0).
+
+    Parameters
+    ----------
+    params : LSTM parameter dict (see ``dynamics.lstm_trajectory``).
+    input_bound : float >= 0, bound ``B_x`` on ``||x_t||_inf``.
+
+    Returns
+    -------
+    float in (0, 1].
+
+    Used in: Chapter 4 (LSTM stability).
+    """
+    p = _lstm_params(params)
+    input_bound = check_float("input_bound", input_bound, low=0.0)
+    rows = np.abs(p["W_f"]).sum(1) + np.abs(p["U_f"]).sum(1) * input_bound + p["b_f"]
+    return float(np.max(_sigmoid(rows)))
+
+
+def lstm_contraction_factor(params: Any, forget_bound: float) -> float:
+    """The factor ``lambda`` of ``lstm_condition`` for a given bound on the forget gate (inf if f >= 1)."""
+    p = _lstm_params(params)
+    f = check_float("forget_bound", forget_bound, low=0.0, high=1.0)
+    if f >= 1.0:
+        return float("inf")
+    norm = {g: linalg.inf_norm(p[f"W_{g}"]) for g in "ifzo"}
+    return f + norm["z"] + (norm["i"] + norm["o"]) / 4.0 + norm["f"] / (4.0 * (1.0 - f))
+
+
+def lstm_condition(params: Any, forget_bound: float | None = None, input_bound: float = 1.0) -> StabilityReport:
+    """Sufficient condition for one-step contraction of the LSTM state ``(c, h)`` in l_inf.
+
+    Norm: ``||(c, h)|| = max(||c||_inf, ||h||_inf)``; ``||W||_inf`` is the largest absolute row
+    sum. Let ``f <= f_bar < 1`` bound the forget gate (``forget_bound``, or ``forget_gate_bound``
+    from the weights). Then ``|i*z| < 1`` gives ``||c_t||_inf <= B_c = 1 / (1 - f_bar)`` from
+    ``c_0 = 0``, and ``|h_t| <= 1``: the set S = {|h| <= 1, ||c||_inf <= B_c} is invariant.
+
+    Derivation, for two states in S with the same input; ``sigmoid' <= 1/4``, ``tanh' <= 1``,
+    so ``||Di|| <= ||W_i|| ||Dh|| / 4`` and alike for f, o, and ``||Dz|| <= ||W_z|| ||Dh||``:
+
+    * ``Dc' = i Dz + Di z' + f Dc + Df c'`` (products elementwise, primes: the second state), so
+      ``||Dc'|| <= f_bar ||Dc|| + (||W_z|| + ||W_i|| / 4 + ||W_f|| B_c / 4) ||Dh||``;
+    * ``Dh' = o (tanh c_new - tanh c_new') + Do tanh c_new'``, so ``||Dh'|| <= ||Dc'|| + ||W_o|| ||Dh|| / 4``.
+
+    Hence one step is lambda-contractive on S with
+
+        ``lambda = f_bar + ||W_z|| + (||W_i|| + ||W_o||) / 4 + ||W_f|| / (4 (1 - f_bar)) < 1``.
+
+    The condition recalled from the paper, ``||W_i||, ||W_o|| <= 1 - f_bar``,
+    ``||W_z|| <= (1 - f_bar)/4``, ``||W_f|| < (1 - f_bar)^2``, puts (1 - f_bar)/4 on each of the
+    four terms: it gives lambda < 1, so it is sufficient, but with no margin (lambda -> 1 at its
+    boundary). ``lstm_block_radii`` uses the same split with a margin.
+
+    Parameters
+    ----------
+    params : LSTM parameter dict (see ``dynamics.lstm_trajectory``).
+    forget_bound : float in [0, 1], an assumed bound on ``sup_t ||f_t||_inf``; None: compute it
+        with ``forget_gate_bound(params, input_bound)``.
+    input_bound : float >= 0, bound on ``||x_t||_inf`` (used when forget_bound is None).
+
+    Returns
+    -------
+    StabilityReport with contraction lambda (inf when f_bar = 1), norm "l_inf on (c, h)".
+
+    Used in: Chapter 4 (LSTM stability), Chapter 5 (stable LSTM training).
+    """
+    p = _lstm_params(params)
+    if forget_bound is None:
+        f = forget_gate_bound(p, input_bound)
+    else:
+        f = check_float("forget_bound", forget_bound, low=0.0, high=1.0)
+    lam = lstm_contraction_factor(p, f)
+    norm = ", ".join(f"||W_{g}||_inf = {linalg.inf_norm(p[f'W_{g}']):.4g}" for g in "ifzo")
+    detail = f"forget-gate bound {f:.4g}; {norm}; lambda = {lam:.4g}"
+    return StabilityReport(bool(lam < 1.0), lam, "l_inf on (c, h)", detail)
+
+
+def lstm_block_radii(forget_bound: float, margin: float = 1e-3) -> dict[str, float]:
+    """Row-l1 radii for ``W_i, W_f, W_z, W_o`` that make ``lstm_condition`` hold with lambda = 1 - margin (1 - f).
+
+    Each of the four terms of lambda gets ``(1 - margin)(1 - f)/4``: ``r_i = r_o = (1 - margin)(1 - f)``,
+    ``r_z = (1 - margin)(1 - f)/4``, ``r_f = (1 - margin)(1 - f)^2``.
+
+    Parameters
+    ----------
+    forget_bound : float in [0, 1), bound on the forget gate.
+    margin : float in (0, 1].
+
+    Returns
+    -------
+    dict with keys "W_i", "W_f", "W_z", "W_o".
+
+    Used in: Chapter 5 (stable LSTM training).
+    """
+    f = check_float("forget_bound", forget_bound, low=0.0, high=1.0, high_open=True)
+    margin = check_float("margin", margin, low=0.0, high=1.0, low_open=True)
+    s = (1.0 - margin) * (1.0 - f)
+    return {"W_i": s, "W_f": s * (1.0 - f), "W_z": s / 4.0, "W_o": s}
+
+
+# ---------------------------------------------------------------------- in-place projections
+
+
+def _check_tensor(name: str, value: Any) -> Any:
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    check_array(name, value, ndim=2)
+    return value
+
+
+def _power_norm_torch(weight: Any, n_iter: int, seed: int | None) -> float:
+    """Power-iteration estimate of ``||weight||_2`` in torch (a lower bound)."""
+    import torch
+
+    gen = torch.Generator(device="cpu")
+    gen.manual_seed(0 if seed is None else seed)
+    v = torch.randn(weight.shape[1], generator=gen, dtype=weight.dtype).to(weight.device)
+    v = v / v.norm()
+    for _ in range(n_iter):
+        w = weight.T @ (weight @ v)
+        if w.norm() == 0:
+            break
+        v = w / w.norm()
+    return float((weight @ v).norm())
+
+
+def project_rnn_(
+    weight: Any, max_norm: float = 1.0 - 1e-3, method: str = "svd", n_iter: int = 20, seed: int | None = 0
+) -> None:
+    """In place: make ``||weight||_2 <= max_norm`` after an optimiser step.
+
+    ``"svd"`` clips singular values at ``max_norm``: the exact Frobenius projection onto the
+    spectral-norm ball, ``O(n^3)``. ``"power"`` rescales the whole matrix by a power-iteration
+    estimate of ``||weight||_2``: cheaper, not a projection, and may leave the norm slightly
+    above ``max_norm`` (power iteration underestimates). Matrices inside are left untouched.
+
+    Parameters
+    ----------
+    weight : torch.Tensor (n, m), modified in place (no autograd).
+    max_norm : float > 0.
+    method : "svd" or "power".
+    n_iter : int >= 1, power iterations (method "power").
+    seed : int >= 0 or None, seed of the power iteration.
+
+    Used in: Chapter 5 (projected gradient descent for the RNN).
+    """
+    import torch
+
+    _check_tensor("weight", weight)
+    max_norm = check_float("max_norm", max_norm, low=0.0, low_open=True)
+    method = check_choice("method", method, ("svd", "power"))
+    n_iter = check_int("n_iter", n_iter, low=1)
+    seed = check_seed("seed", seed)
+    with torch.no_grad():
+        if method == "svd":
+            U, S, Vh = torch.linalg.svd(weight, full_matrices=False)
+            if S[0] > max_norm:
+                weight.copy_((U * S.clamp(max=max_norm)) @ Vh)
+        else:
+            estimate = _power_norm_torch(weight, n_iter, seed)
+            if estimate > max_norm:
+                weight.mul_(max_norm / estimate)
+
+
+def _project_rows_l1_torch_(M: Any, radius: float) -> None:
+    """In place: each row of ``M`` onto the l1 ball of ``radius`` (Duchi et al. sort algorithm)."""
+    import torch
+
+    A = M.abs()
+    outside = A.sum(dim=1) > radius
+    if not bool(outside.any()):
+        return
+    A_out = A[outside]
+    u = torch.sort(A_out, dim=1, descending=True).values
+    css = torch.cumsum(u, dim=1) - radius
+    j = torch.arange(1, A_out.shape[1] + 1, dtype=M.dtype, device=M.device)
+    count = (u - css / j > 0).sum(dim=1, keepdim=True).clamp(min=1)  # 0 only for radius 0
+    theta = css.gather(1, count - 1) / count.to(M.dtype)
+    M[outside] = torch.sign(M[outside]) * (A_out - theta).clamp(min=0.0)
+
+
+def project_lstm_(weight_hh: Any, forget_bound: float, margin: float = 1e-3) -> None:
+    """In place: project the rows of PyTorch's stacked ``weight_hh_l0`` so ``lstm_condition`` holds.
+
+    ``weight_hh`` is (4n, n) with blocks in PyTorch's gate order i, f, g (= z), o, each stored
+    out x in, so ``||W||_inf`` is a sum along each **row**. Every row of block ``W_g`` is
+    projected onto the l1 ball of radius ``lstm_block_radii(forget_bound, margin)["W_g"]``
+    (exact Euclidean projection; rows inside are unchanged). Then
+    ``lstm_condition(params, forget_bound)`` holds with lambda <= 1 - margin (1 - forget_bound);
+    ``forget_bound`` is an assumption on the forget gate that the caller must ensure (check it
+    with ``forget_gate_bound``).
+
+    Parameters
+    ----------
+    weight_hh : torch.Tensor (4n, n), modified in place (no autograd).
+    forget_bound : float in [0, 1).
+    margin : float in (0, 1].
+
+    Used in: Chapter 5 (projected gradient descent for the LSTM).
+    """
+    import torch
+
+    _check_tensor("weight_hh", weight_hh)
+    if weight_hh.shape[0] != 4 * weight_hh.shape[1]:
+        raise ValueError(f"weight_hh must have shape (4n, n), got {tuple(weight_hh.shape)}")
+    radii = lstm_block_radii(forget_bound, margin)
+    n = weight_hh.shape[1]
+    with torch.no_grad():
+        for block, key in enumerate(("W_i", "W_f", "W_z", "W_o")):
+            _project_rows_l1_torch_(weight_hh[block * n : (block + 1) * n], radii[key])
+
+
+def lstm_params_from_torch(lstm_module: Any) -> dict[str, np.ndarray]:
+    """Parameters of a single-layer, unidirectional ``torch.nn.LSTM`` in the ``dynamics`` format.
+
+    Splits ``weight_hh_l0`` / ``weight_ih_l0`` into the blocks i, f, g (= z), o and adds the two
+    biases ``b_ih + b_hh`` (zeros if the module has no bias).
+
+    Parameters
+    ----------
+    lstm_module : torch.nn.LSTM with num_layers = 1, bidirectional = False, proj_size = 0.
+
+    Returns
+    -------
+    dict with the keys of ``dynamics.LSTM_KEYS`` (float64 arrays).
+
+    Used in: Chapter 5 (checking a trained LSTM).
+    """
+    import torch
+
+    if not isinstance(lstm_module, torch.nn.LSTM):
+        raise TypeError(f"lstm_module must be a torch.nn.LSTM, got {type(lstm_module).__name__}")
+    if lstm_module.num_layers != 1 or lstm_module.bidirectional or lstm_module.proj_size != 0:
+        raise ValueError(
+            "lstm_module must have num_layers=1, bidirectional=False, proj_size=0, got "
+            f"num_layers={lstm_module.num_layers}, bidirectional={lstm_module.bidirectional}, "
+            f"proj_size={lstm_module.proj_size}"
+        )
+    n = lstm_module.hidden_size
+    W = lstm_module.weight_hh_l0.detach().cpu().double().numpy()
+    U = lstm_module.weight_ih_l0.detach().cpu().double().numpy()
+    if lstm_module.bias:
+        b = (lstm_module.bias_ih_l0 + lstm_module.bias_hh_l0).detach().cpu().double().numpy()
+    else:
+        b = np.zeros(4 * n)
+    params = {}
+    for block, g in enumerate("ifzo"):
+        rows = slice(block * n, (block + 1) * n)
+        params[f"W_{g}"], params[f"U_{g}"], params[f"b_{g}"] = W[rows].copy(), U[rows].copy(), b[rows].copy()
+    return params

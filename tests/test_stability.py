@@ -1,0 +1,199 @@
+"""Tests of stablernn.stability: each sufficient condition really gives contraction; projections."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stablernn import dynamics, linalg, stability
+
+FAST = settings(max_examples=30, deadline=None, derandomize=True)
+seeds = st.integers(0, 10_000)
+
+
+# ---------------------------------------------------------------------------- linear and RNN
+
+
+@FAST
+@given(n=st.integers(1, 8), lam=st.floats(0.0, 0.999), seed=seeds)
+def test_linear_condition_gives_contraction_in_l2(n, lam, seed):
+    A = linalg.random_matrix(n, spectral_norm=lam, seed=seed)
+    report = stability.linear_condition(A)
+    assert report.holds and report.contraction == pytest.approx(lam, rel=1e-9, abs=1e-15)
+    rng = np.random.default_rng(seed)
+    h, h2, u = rng.standard_normal((3, 50, n)) * rng.uniform(0.01, 10)
+    step = lambda s: s @ A.T + u  # noqa: E731
+    d_before = np.linalg.norm(h - h2, axis=1)
+    assert np.all(np.linalg.norm(step(h) - step(h2), axis=1) <= report.contraction * d_before + 1e-12)
+
+
+def test_linear_condition_fails_for_the_nonnormal_example_with_small_radius():
+    report = stability.linear_condition(linalg.nonnormal_example(0.9, 1.0))
+    assert not report.holds and report.contraction == pytest.approx(1.5296, abs=1e-4)
+    assert "spectral radius 0.9" in report.detail
+
+
+@FAST
+@given(n=st.integers(1, 8), m=st.integers(1, 4), lam=st.floats(0.0, 0.999), seed=seeds)
+def test_rnn_condition_gives_contraction_in_l2(n, m, lam, seed):
+    """||W||_2 < 1 => ||tanh(W h + U x + b) - tanh(W h' + U x + b)|| <= ||W||_2 ||h - h'||."""
+    rng = np.random.default_rng(seed)
+    W = linalg.random_matrix(n, spectral_norm=lam, seed=seed)
+    U, b = rng.standard_normal((n, m)), rng.standard_normal(n)
+    report = stability.rnn_condition(W)
+    assert report.holds and report.norm_name == "l2"
+    h, h2 = rng.standard_normal((2, 50, n)) * rng.uniform(0.01, 5)
+    x = rng.standard_normal((50, m)) * 3
+    step = lambda s: np.tanh(s @ W.T + x @ U.T + b)  # noqa: E731
+    lhs = np.linalg.norm(step(h) - step(h2), axis=1)
+    assert np.all(lhs <= report.contraction * np.linalg.norm(h - h2, axis=1) + 1e-12)
+
+
+def test_rnn_condition_uses_spectral_norm_not_radius():
+    W = linalg.matrix_with_norm(4, 0.5, 1.2, seed=0)
+    report = stability.rnn_condition(W)
+    assert not report.holds and report.contraction == pytest.approx(1.2, rel=1e-9)
+    assert stability.rnn_condition(0.5 * W, lipschitz=1.5).contraction == pytest.approx(0.9, rel=1e-9)
+
+
+# -------------------------------------------------------------------------------------- LSTM
+
+
+def _stable_lstm(n, m, seed, f_target, input_bound, margin, recalled=False):
+    """Random LSTM params rescaled so that lstm_condition holds, with its forget bound from weights."""
+    rng = np.random.default_rng(seed)
+    p = dynamics.random_lstm_params(n, m, scale=1.0, seed=seed)
+    # choose U_f, b_f so that sigmoid(row sums) <= f_target; W_f is fixed by the radii below
+    p["b_f"] = rng.uniform(-3.0, 0.0, n)
+    radii = stability.lstm_block_radii(f_target, margin)
+    if recalled:  # the condition as recalled from the paper, on its boundary (W_f strictly inside)
+        radii = {"W_i": 1 - f_target, "W_o": 1 - f_target, "W_z": (1 - f_target) / 4,
+                 "W_f": (1 - f_target) ** 2 * (1 - margin)}
+    for key, r in radii.items():
+        p[key] = p[key] * (r / linalg.inf_norm(p[key]))  # every block's inf norm exactly its radius
+    logit = np.log(f_target / (1 - f_target))
+    slack = logit - np.abs(p["W_f"]).sum(1) - p["b_f"]  # what the inputs may add to each row
+    rows = np.abs(p["U_f"]).sum(1) * input_bound
+    p["U_f"] *= np.minimum(1.0, np.maximum(slack, 0.0) / np.maximum(rows, 1e-300))[:, None]
+    p["b_f"] = np.minimum(p["b_f"], logit - np.abs(p["W_f"]).sum(1) - np.abs(p["U_f"]).sum(1) * input_bound)
+    return p, rng
+
+
+def _lstm_distance(a, b):
+    return np.maximum(np.abs(a[0] - b[0]).max(axis=-1), np.abs(a[1] - b[1]).max(axis=-1))
+
+
+@FAST
+@given(n=st.integers(1, 6), m=st.integers(1, 3), f_target=st.floats(0.05, 0.95), margin=st.floats(1e-3, 0.5),
+       input_bound=st.floats(0.1, 3.0), recalled=st.booleans(), seed=seeds)
+def test_lstm_condition_gives_contraction_in_l_inf(n, m, f_target, margin, input_bound, recalled, seed):
+    """||(c', h') - (c2', h2')||_inf <= lambda ||(c, h) - (c2, h2)||_inf on |h| <= 1, |c| <= 1/(1 - f)."""
+    p, rng = _stable_lstm(n, m, seed, f_target, input_bound, margin, recalled)
+    f_bar = stability.forget_gate_bound(p, input_bound)
+    assert f_bar <= f_target * (1 + 1e-9)
+    report = stability.lstm_condition(p, input_bound=input_bound)
+    assert report.holds and report.norm_name == "l_inf on (c, h)"
+    assert report.contraction == pytest.approx(stability.lstm_contraction_factor(p, f_bar))
+    B_c, N = 1.0 / (1.0 - f_bar), 200
+    x = rng.uniform(-input_bound, input_bound, (N, m))
+    c = rng.uniform(-B_c, B_c, (N, n))
+    h = rng.uniform(-1, 1, (N, n))
+    # second states: far (anywhere in the set) for half, close (a small step) for the other half
+    c2 = np.where(np.arange(N)[:, None] < N // 2, rng.uniform(-B_c, B_c, (N, n)),
+                  np.clip(c + 1e-3 * rng.standard_normal((N, n)), -B_c, B_c))
+    h2 = np.where(np.arange(N)[:, None] < N // 2, rng.uniform(-1, 1, (N, n)),
+                  np.clip(h + 1e-3 * rng.standard_normal((N, n)), -1, 1))
+    step = dynamics.lstm_step
+    out1, out2 = step(p, c, h, x)[:2], step(p, c2, h2, x)[:2]
+    assert np.all(_lstm_distance(out1, out2) <= report.contraction * _lstm_distance((c, h), (c2, h2)) + 1e-12)
+    # the forget gate really stays below its bound, and the set is invariant along a trajectory
+    hs, cs = dynamics.lstm_trajectory(p, rng.uniform(-input_bound, input_bound, (2, 30, m)))
+    assert np.all(np.abs(cs) <= B_c * (1 + 1e-12)) and np.all(np.abs(hs) <= 1)
+
+
+def test_recalled_condition_has_no_margin():
+    """Equal split of (1 - f) over the four terms: lambda -> 1 at the recalled condition's boundary."""
+    p = dynamics.random_lstm_params(4, 2, seed=0)
+    f = 0.6
+    for key, r in {"W_i": 1 - f, "W_o": 1 - f, "W_z": (1 - f) / 4, "W_f": (1 - f) ** 2}.items():
+        p[key] *= r / linalg.inf_norm(p[key])
+    assert stability.lstm_contraction_factor(p, f) == pytest.approx(1.0, rel=1e-12)
+    p["W_f"] *= 1.0 + 1e-6  # just outside the recalled condition: no certificate
+    assert not stability.lstm_condition(p, forget_bound=f).holds
+
+
+def test_lstm_without_the_condition_can_expand():
+    """The test above could fail: a large W_z breaks contraction on some pair of states."""
+    p = dynamics.random_lstm_params(3, 1, scale=0.0, seed=0)
+    p["W_z"] = 3.0 * np.eye(3)
+    p["b_i"] = p["b_o"] = np.full(3, 5.0)  # gates open
+    p["b_f"] = np.full(3, -5.0)
+    assert not stability.lstm_condition(p).holds
+    x = np.zeros((1, 1))
+    c = np.zeros((1, 3))
+    h, h2 = np.zeros((1, 3)), np.full((1, 3), 0.01)
+    out1, out2 = dynamics.lstm_step(p, c, h, x)[:2], dynamics.lstm_step(p, c, h2, x)[:2]
+    assert _lstm_distance(out1, out2)[0] > 1.5 * _lstm_distance((c, h), (c, h2))[0]
+
+
+def test_lstm_numpy_trajectory_matches_torch_and_params_round_trip():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(input_size=3, hidden_size=5, batch_first=True).double()
+    p = stability.lstm_params_from_torch(lstm)
+    x = np.random.default_rng(0).standard_normal((2, 7, 3))
+    with torch.no_grad():
+        out, (h_T, c_T) = lstm(torch.from_numpy(x))
+    h, c = dynamics.lstm_trajectory(p, x)
+    np.testing.assert_allclose(h[:, 1:], out.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c[:, -1], c_T[0].numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -------------------------------------------------------------------------------- projections
+
+
+@pytest.mark.parametrize("method", ["svd", "power"])
+def test_project_rnn_in_place(method):
+    W = linalg.matrix_with_norm(6, 0.8, 2.5, seed=1)
+    weight = torch.tensor(W, requires_grad=True)
+    stability.project_rnn_(weight, max_norm=0.99, method=method, n_iter=300)
+    assert weight.requires_grad
+    out = weight.detach().numpy()
+    assert linalg.spectral_norm(out) == pytest.approx(0.99, rel=1e-6)
+    if method == "svd":
+        np.testing.assert_allclose(out, linalg.project_spectral_norm(W, 0.99), atol=1e-12)
+    else:
+        np.testing.assert_allclose(out, W * (out[0, -1] / W[0, -1]), rtol=1e-12)
+    inside = torch.tensor(linalg.random_matrix(4, spectral_norm=0.5, seed=0))
+    before = inside.clone()
+    stability.project_rnn_(inside, method=method)
+    assert torch.equal(inside, before)
+
+
+@FAST
+@given(n=st.integers(1, 6), f=st.floats(0.0, 0.95), margin=st.floats(1e-3, 1.0), scale=st.floats(0.01, 3.0),
+       seed=seeds)
+def test_project_lstm_makes_the_condition_hold_and_is_the_row_projection(n, f, margin, scale, seed):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((4 * n, n)) * scale
+    weight = torch.tensor(W)
+    stability.project_lstm_(weight, forget_bound=f, margin=margin)
+    out = weight.numpy()
+    radii = stability.lstm_block_radii(f, margin)
+    for block, key in enumerate(("W_i", "W_f", "W_z", "W_o")):
+        rows = slice(block * n, (block + 1) * n)
+        np.testing.assert_allclose(out[rows], linalg.project_rows_l1(W[rows], radii[key]), rtol=1e-12, atol=1e-15)
+    p = dynamics.random_lstm_params(n, 2, seed=seed)
+    p.update({key: out[block * n : (block + 1) * n] for block, key in enumerate(("W_i", "W_f", "W_z", "W_o"))})
+    report = stability.lstm_condition(p, forget_bound=f)
+    assert report.holds and report.contraction <= 1 - margin * (1 - f) + 1e-12
+
+
+def test_project_lstm_on_a_torch_module_then_check():
+    torch.manual_seed(1)
+    lstm = torch.nn.LSTM(2, 4).double()
+    with torch.no_grad():
+        lstm.weight_hh_l0.mul_(10.0)
+    assert not stability.lstm_condition(stability.lstm_params_from_torch(lstm), forget_bound=0.5).holds
+    stability.project_lstm_(lstm.weight_hh_l0, forget_bound=0.5)
+    assert stability.lstm_condition(stability.lstm_params_from_torch(lstm), forget_bound=0.5).holds
