@@ -249,3 +249,10 @@ def test_project_rows_l1_leaves_rows_inside_and_matches_scipy():
     assert linalg.inf_norm(P) <= 1.0 + 1e-12
     np.testing.assert_array_equal(linalg.project_rows_l1(W, 0.0), np.zeros_like(W))
     np.testing.assert_array_equal(linalg.project_rows_l1(W, [0.0, 1.0, 0.0])[0], [0.0, 0.0, 0.0])
+
+
+def test_jordan_kind_of_size_two_is_the_book_example():
+    np.testing.assert_array_equal(linalg.matrix_with_spectrum(2, 0.9, 1.0, "jordan"), linalg.nonnormal_example())
+    R = linalg.matrix_with_spectrum(2, 0.9, 1.0, "rotation")  # one non-normal 2 x 2 rotation block
+    assert linalg.departure_from_normality(R) == pytest.approx(1.0, rel=1e-12)
+    assert linalg.spectral_norm(R) > 0.9 + 0.3

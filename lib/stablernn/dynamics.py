@@ -79,18 +79,22 @@ def _out(states: np.ndarray, batched: bool) -> np.ndarray:
 def linear_trajectory(A: Any, x: Any, B: Any = None, h0: Any = None) -> np.ndarray:
     """States of the linear system ``h_t = A h_{t-1} + B x_t``, t = 1..T.
 
+    Used in: Chapter 4 (linear dynamical systems, transient growth).
+
     Parameters
     ----------
-    A : array (n, n).
-    x : array (batch, T, m) or (T, m).
-    B : array (n, m), or None for the identity (then m must equal n).
-    h0 : array (batch, n) or (n,), or None for zeros.
+    A : ndarray
+        Shape (n, n).
+    x : ndarray
+        Shape (batch, T, m) or (T, m).
+    B : ndarray or None
+        Shape (n, m), or None for the identity (then m must equal n).
+    h0 : ndarray or None
+        Shape (batch, n) or (n,), or None for zeros.
 
     Returns
     -------
     array (batch, T + 1, n) (or (T + 1, n)), with ``h0`` at index 0.
-
-    Used in: Chapter 4 (linear dynamical systems, transient growth).
     """
     A = check_array("A", A, square=True)
     n = A.shape[0]
@@ -113,19 +117,24 @@ def linear_trajectory(A: Any, x: Any, B: Any = None, h0: Any = None) -> np.ndarr
 def rnn_trajectory(W: Any, U: Any, x: Any, h0: Any = None, b: Any = None) -> np.ndarray:
     """States of the tanh RNN ``h_t = tanh(W h_{t-1} + U x_t + b)``, t = 1..T.
 
+    Used in: Chapters 2, 4, 5 (the vanilla RNN).
+
     Parameters
     ----------
-    W : array (n, n), recurrent weights.
-    U : array (n, m), input weights.
-    x : array (batch, T, m) or (T, m).
-    h0 : array (batch, n) or (n,), or None for zeros.
-    b : array (n,) or None for zeros.
+    W : ndarray
+        Shape (n, n), recurrent weights.
+    U : ndarray
+        Shape (n, m), input weights.
+    x : ndarray
+        Shape (batch, T, m) or (T, m).
+    h0 : ndarray or None
+        Shape (batch, n) or (n,), or None for zeros.
+    b : ndarray or None
+        Shape (n,) or None for zeros.
 
     Returns
     -------
     array (batch, T + 1, n) (or (T + 1, n)), with ``h0`` at index 0.
-
-    Used in: Chapters 2, 4, 5 (the vanilla RNN).
     """
     W = check_array("W", W, square=True)
     n = W.shape[0]
@@ -177,17 +186,20 @@ def lstm_step(p: dict[str, np.ndarray], c: np.ndarray, h: np.ndarray, x: np.ndar
 def lstm_trajectory(params: Any, x: Any, h0: Any = None, c0: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Hidden and cell states of an LSTM (equations in ``lstm_step``).
 
+    Used in: Chapter 4 (LSTM stability).
+
     Parameters
     ----------
-    params : dict with W_i, W_f, W_z, W_o (n, n); U_i, U_f, U_z, U_o (n, m); b_i, b_f, b_z, b_o (n,).
-    x : array (batch, T, m) or (T, m).
-    h0, c0 : arrays (batch, n) or (n,), or None for zeros.
+    params : dict
+        With W_i, W_f, W_z, W_o (n, n); U_i, U_f, U_z, U_o (n, m); b_i, b_f, b_z, b_o (n,).
+    x : ndarray
+        Shape (batch, T, m) or (T, m).
+    h0, c0 : ndarray or None
+        Shapes (batch, n) or (n,), or None for zeros.
 
     Returns
     -------
     (h, c), each (batch, T + 1, n) (or (T + 1, n)), initial states at index 0.
-
-    Used in: Chapter 4 (LSTM stability).
     """
     p = _lstm_params(params)
     n = p["W_i"].shape[0]
@@ -207,18 +219,22 @@ def lstm_trajectory(params: Any, x: Any, h0: Any = None, c0: Any = None) -> tupl
 def random_lstm_params(n: int, m: int, scale: float | None = None, seed: int | None = 0) -> dict[str, np.ndarray]:
     """Random LSTM parameters, every entry uniform on ``[-scale, scale]`` (PyTorch's default init).
 
+    Used in: Chapter 4 (LSTM stability), tests.
+
     Parameters
     ----------
-    n : int >= 1, hidden size.
-    m : int >= 1, input size.
-    scale : float >= 0, or None for PyTorch's ``1 / sqrt(n)``.
-    seed : int >= 0 or None.
+    n : int
+        >= 1, hidden size.
+    m : int
+        >= 1, input size.
+    scale : float or None
+        >= 0, or None for PyTorch's ``1 / sqrt(n)``.
+    seed : int or None
+        >= 0 or None.
 
     Returns
     -------
     dict with the keys of ``LSTM_KEYS``.
-
-    Used in: Chapter 4 (LSTM stability), tests.
     """
     n = check_int("n", n, low=1)
     m = check_int("m", m, low=1)
@@ -234,15 +250,16 @@ def random_lstm_params(n: int, m: int, scale: float | None = None, seed: int | N
 def trajectory_distance(states_a: Any, states_b: Any) -> np.ndarray:
     """Euclidean distance between two trajectories at every time step.
 
+    Used in: Chapter 4 (forgetting the initial state).
+
     Parameters
     ----------
-    states_a, states_b : arrays (batch, T + 1, n) or (T + 1, n) of the same shape.
+    states_a, states_b : ndarray
+        Shapes (batch, T + 1, n) or (T + 1, n) of the same shape.
 
     Returns
     -------
     array (batch, T + 1) (or (T + 1,)).
-
-    Used in: Chapter 4 (forgetting the initial state).
     """
     a = check_array("states_a", states_a, ndim=(2, 3))
     b = check_array("states_b", states_b, ndim=(2, 3))
@@ -257,16 +274,18 @@ def contraction_factors(W: Any, states: Any) -> np.ndarray:
     ``J_t = diag(1 - h_t^2) W`` is the Jacobian ``dh_t / dh_{t-1}``; its spectral norm is the
     factor ``lambda_hat_t`` by which the step shrinks (or stretches) small perturbations.
 
+    Used in: Chapter 6 (data-dependent stability).
+
     Parameters
     ----------
-    W : array (n, n).
-    states : array (batch, T + 1, n) or (T + 1, n), from ``rnn_trajectory``.
+    W : ndarray
+        Shape (n, n).
+    states : ndarray
+        Shape (batch, T + 1, n) or (T + 1, n), from ``rnn_trajectory``.
 
     Returns
     -------
     array (batch, T) (or (T,)) for t = 1..T.
-
-    Used in: Chapter 6 (data-dependent stability).
     """
     W = check_array("W", W, square=True)
     raw_ndim = np.ndim(states)
@@ -282,18 +301,22 @@ def jacobian_norms_vs_lag(W: Any, states: Any, kind: str = "rnn", average: bool 
     ``dh_T / dh_{T-l} = J_T J_{T-1} ... J_{T-l+1}`` with ``J_s = diag(1 - h_s^2) W`` (tanh RNN)
     or ``J_s = W`` (linear system); the product is accumulated from T backwards, ``O(T n^3)``.
 
+    Used in: Chapters 2 and 6 (vanishing and exploding gradients against lag).
+
     Parameters
     ----------
-    W : array (n, n).
-    states : array (batch, T + 1, n) or (T + 1, n); only T and batch matter for ``"linear"``.
-    kind : "rnn" or "linear".
-    average : bool, average over the batch (else return one row per sequence).
+    W : ndarray
+        Shape (n, n).
+    states : ndarray
+        Shape (batch, T + 1, n) or (T + 1, n); only T and batch matter for ``"linear"``.
+    kind : str
+        "rnn" or "linear".
+    average : bool
+        Bool, average over the batch (else return one row per sequence).
 
     Returns
     -------
     array (T,), or (batch, T) if not averaged; entry 0 is 1 (the identity).
-
-    Used in: Chapters 2 and 6 (vanishing and exploding gradients against lag).
     """
     W = check_array("W", W, square=True)
     kind = check_choice("kind", kind, ("rnn", "linear"))
@@ -321,18 +344,22 @@ def truncated_rnn_states(W: Any, U: Any, x: Any, k: int, b: Any = None) -> np.nd
     only; for t <= k it equals the full state ``h_t`` (started from 0). All T windows run as
     one batch: k steps of ``O(T n^2)`` work each, as a depth-k feed-forward network would.
 
+    Used in: Chapter 5 (stable models are feed-forward).
+
     Parameters
     ----------
-    W : array (n, n); U : array (n, m).
-    x : array (batch, T, m) or (T, m).
-    k : int >= 1, the context length.
-    b : array (n,) or None.
+    W : ndarray
+        Shape (n, n); U : array (n, m).
+    x : ndarray
+        Shape (batch, T, m) or (T, m).
+    k : int
+        >= 1, the context length.
+    b : ndarray or None
+        Shape (n,) or None.
 
     Returns
     -------
     array (batch, T, n) (or (T, n)).
-
-    Used in: Chapter 5 (stable models are feed-forward).
     """
     W = check_array("W", W, square=True)
     n = W.shape[0]
@@ -355,18 +382,22 @@ def truncated_rnn_states(W: Any, U: Any, x: Any, k: int, b: Any = None) -> np.nd
 def truncation_error(W: Any, U: Any, x: Any, k: int, b: Any = None) -> np.ndarray:
     """Euclidean distance ``||h_t - h^k_t||`` between full and k-truncated tanh-RNN states.
 
+    Used in: Chapter 5 (truncation error against the bound).
+
     Parameters
     ----------
-    W : array (n, n); U : array (n, m).
-    x : array (batch, T, m) or (T, m).
-    k : int >= 1.
-    b : array (n,) or None.
+    W : ndarray
+        Shape (n, n); U : array (n, m).
+    x : ndarray
+        Shape (batch, T, m) or (T, m).
+    k : int
+        >= 1.
+    b : ndarray or None
+        Shape (n,) or None.
 
     Returns
     -------
     array (batch, T) (or (T,)) for t = 1..T.
-
-    Used in: Chapter 5 (truncation error against the bound).
     """
     full = rnn_trajectory(W, U, x, b=b)[..., 1:, :]
     return np.linalg.norm(full - truncated_rnn_states(W, U, x, k, b=b), axis=-1)
@@ -384,17 +415,20 @@ def truncation_bound(lam: float, k: Any, lx_bx: float) -> float | np.ndarray:
     ``L_x B_x = ||U||_2 B_x + ||b||_2``): both runs start at time t - k, one from
     ``h_{t-k}`` with ``||h_{t-k}|| <= L_x B_x / (1 - lam)``, the other from 0.
 
+    Used in: Chapter 5 (the truncation theorem).
+
     Parameters
     ----------
-    lam : float in (0, 1), the contraction factor.
-    k : int >= 1, or an integer array of values >= 1.
-    lx_bx : float >= 0, the product ``L_x B_x``.
+    lam : float
+        In (0, 1), the contraction factor.
+    k : int
+        >= 1, or an integer array of values >= 1.
+    lx_bx : float
+        >= 0, the product ``L_x B_x``.
 
     Returns
     -------
     float, or an array shaped like k.
-
-    Used in: Chapter 5 (the truncation theorem).
     """
     lam, lx_bx = _lam(lam), check_float("lx_bx", lx_bx, low=0.0)
     if np.ndim(k) == 0:
@@ -415,17 +449,20 @@ def min_context(lam: float, lx_bx: float, eps: float) -> int:
     ``k = ceil(log(L_x B_x / ((1 - lam) eps)) / log(1 / lam))``, at least 1, checked against
     the bound itself to guard against rounding.
 
+    Used in: Chapter 5 (how much context a stable model needs).
+
     Parameters
     ----------
-    lam : float in (0, 1).
-    lx_bx : float >= 0.
-    eps : float > 0, the tolerated error.
+    lam : float
+        In (0, 1).
+    lx_bx : float
+        >= 0.
+    eps : float
+        > 0, the tolerated error.
 
     Returns
     -------
     int >= 1.
-
-    Used in: Chapter 5 (how much context a stable model needs).
     """
     lam, lx_bx = _lam(lam), check_float("lx_bx", lx_bx, low=0.0)
     eps = check_float("eps", eps, low=0.0, low_open=True)
@@ -442,16 +479,18 @@ def min_context(lam: float, lx_bx: float, eps: float) -> int:
 def state_bound(lam: float, lx_bx: float) -> float:
     """Bound ``L_x B_x / (1 - lam)`` on ``||h_t||`` for a lam-contractive model started at 0.
 
+    Used in: Chapter 5 (bounded states).
+
     Parameters
     ----------
-    lam : float in (0, 1).
-    lx_bx : float >= 0.
+    lam : float
+        In (0, 1).
+    lx_bx : float
+        >= 0.
 
     Returns
     -------
     float.
-
-    Used in: Chapter 5 (bounded states).
     """
     lam, lx_bx = _lam(lam), check_float("lx_bx", lx_bx, low=0.0)
     return lx_bx / (1.0 - lam)

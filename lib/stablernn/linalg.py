@@ -44,15 +44,16 @@ _KINDS = ("normal", "rotation", "jordan")
 def spectral_norm(W: Any) -> float:
     """Spectral norm ``||W||_2``: the largest singular value, computed exactly by SVD.
 
+    Used in: Chapter 4 (stability of the RNN), all chapters that report ``||W||_2``.
+
     Parameters
     ----------
-    W : array (n, m), finite.
+    W : ndarray
+        Shape (n, m), finite.
 
     Returns
     -------
     float >= 0.
-
-    Used in: Chapter 4 (stability of the RNN), all chapters that report ``||W||_2``.
     """
     W = check_array("W", W, ndim=2)
     return float(np.linalg.svd(W, compute_uv=False)[0])
@@ -64,15 +65,16 @@ def spectral_radius(W: Any) -> float:
     Eigenvalues of a strongly non-normal matrix are ill-conditioned: the computed value can be
     off by up to about ``(eps * ||W||)^(1/m)`` for a Jordan-like chain of length ``m``.
 
+    Used in: Chapter 4 (spectral radius versus spectral norm).
+
     Parameters
     ----------
-    W : array (n, n), finite.
+    W : ndarray
+        Shape (n, n), finite.
 
     Returns
     -------
     float >= 0.
-
-    Used in: Chapter 4 (spectral radius versus spectral norm).
     """
     W = check_array("W", W, square=True)
     return float(np.max(np.abs(np.linalg.eigvals(W))))
@@ -83,15 +85,16 @@ def inf_norm(W: Any) -> float:
 
     PyTorch stores weights as out x in, so a row sum runs over the input dimension.
 
+    Used in: Chapter 4 (LSTM stability condition).
+
     Parameters
     ----------
-    W : array (n, m), finite.
+    W : ndarray
+        Shape (n, m), finite.
 
     Returns
     -------
     float >= 0.
-
-    Used in: Chapter 4 (LSTM stability condition).
     """
     W = check_array("W", W, ndim=2)
     return float(np.max(np.sum(np.abs(W), axis=1)))
@@ -103,15 +106,16 @@ def departure_from_normality(W: Any) -> float:
     It is the Frobenius norm of the strictly upper part of a Schur form; 0 iff W is normal.
     Computed from eigenvalues, so it inherits their conditioning (see ``spectral_radius``).
 
+    Used in: Chapter 4 (non-normal matrices).
+
     Parameters
     ----------
-    W : array (n, n), finite.
+    W : ndarray
+        Shape (n, n), finite.
 
     Returns
     -------
     float >= 0.
-
-    Used in: Chapter 4 (non-normal matrices).
     """
     W = check_array("W", W, square=True)
     gap = np.sum(W**2) - np.sum(np.abs(np.linalg.eigvals(W)) ** 2)
@@ -125,18 +129,22 @@ def power_iteration_norm(W: Any, n_iter: int = 100, tol: float = 1e-10, seed: in
     rate ``(sigma_2 / sigma_1)^2`` per iteration; it stops early once the relative change is
     below ``tol``. Cost ``O(n_iter * n * m)`` instead of the ``O(n m min(n, m))`` of an SVD.
 
+    Used in: Chapter 5 (cheap projection during training).
+
     Parameters
     ----------
-    W : array (n, m), finite.
-    n_iter : int >= 1, the maximum number of iterations.
-    tol : float >= 0, relative change at which to stop.
-    seed : int >= 0 or None, seed of the starting vector.
+    W : ndarray
+        Shape (n, m), finite.
+    n_iter : int
+        >= 1, the maximum number of iterations.
+    tol : float
+        >= 0, relative change at which to stop.
+    seed : int or None
+        >= 0 or None, seed of the starting vector.
 
     Returns
     -------
     float >= 0, a lower bound on (and estimate of) ``||W||_2``.
-
-    Used in: Chapter 5 (cheap projection during training).
     """
     W = check_array("W", W, ndim=2)
     n_iter = check_int("n_iter", n_iter, low=1)
@@ -161,16 +169,18 @@ def power_iteration_norm(W: Any, n_iter: int = 100, tol: float = 1e-10, seed: in
 def power_norms(A: Any, k_max: int) -> np.ndarray:
     """Spectral norms ``||A^k||_2`` for ``k = 0, ..., k_max`` (``||A^0|| = 1``).
 
+    Used in: Chapter 4 (transient amplification of a non-normal matrix).
+
     Parameters
     ----------
-    A : array (n, n), finite.
-    k_max : int >= 0.
+    A : ndarray
+        Shape (n, n), finite.
+    k_max : int
+        >= 0.
 
     Returns
     -------
     array (k_max + 1,).
-
-    Used in: Chapter 4 (transient amplification of a non-normal matrix).
     """
     A = check_array("A", A, square=True)
     k_max = check_int("k_max", k_max, low=0)
@@ -188,16 +198,18 @@ def power_norms(A: Any, k_max: int) -> np.ndarray:
 def random_orthogonal(n: int, seed: int | None = 0) -> np.ndarray:
     """A Haar-random orthogonal n x n matrix (QR of a Gaussian matrix with sign correction).
 
+    Used in: Chapter 4 (rotating constructed matrices).
+
     Parameters
     ----------
-    n : int >= 1.
-    seed : int >= 0 or None.
+    n : int
+        >= 1.
+    seed : int or None
+        >= 0 or None.
 
     Returns
     -------
     array (n, n) with ``Q^T Q = I``.
-
-    Used in: Chapter 4 (rotating constructed matrices).
     """
     n = check_int("n", n, low=1)
     rng = np.random.default_rng(check_seed("seed", seed))
@@ -272,19 +284,24 @@ def matrix_with_spectrum(
     equals its spectral radius. Eigenvalues of strongly non-normal results are ill-conditioned,
     so numerically computed spectral radii can differ from ``radius`` (see ``spectral_radius``).
 
+    Used in: Chapter 4 (spectral radius versus spectral norm explorer).
+
     Parameters
     ----------
-    n : int >= 1 (>= 2 for ``"rotation"``).
-    radius : float >= 0, the spectral radius.
-    nonnormality : float >= 0, the size of the strictly upper (Schur) part.
-    kind : "normal", "rotation" or "jordan".
-    seed : int >= 0 or None; if given, rotate by a seeded random orthogonal Q.
+    n : int
+        >= 1 (>= 2 for ``"rotation"``).
+    radius : float
+        >= 0, the spectral radius.
+    nonnormality : float
+        >= 0, the size of the strictly upper (Schur) part.
+    kind : str
+        "normal", "rotation" or "jordan".
+    seed : int or None
+        >= 0 or None; if given, rotate by a seeded random orthogonal Q.
 
     Returns
     -------
     array (n, n).
-
-    Used in: Chapter 4 (spectral radius versus spectral norm explorer).
     """
     kind = check_choice("kind", kind, _KINDS)
     n = check_int("n", n, low=2 if kind == "rotation" else 1)
@@ -315,18 +332,22 @@ def matrix_with_norm(n: int, radius: float, norm: float, seed: int | None = None
     2 x 2 block, which the closed form in ``_coupling_for_norm`` sets to ``norm``. Distinct
     diagonal entries keep the eigenvalues well conditioned. Rotated by a seeded Q if ``seed``.
 
+    Used in: Chapter 4 (the two numbers as two independent sliders).
+
     Parameters
     ----------
-    n : int >= 1 (n = 1 requires ``norm == radius``).
-    radius : float >= 0, the spectral radius.
-    norm : float >= radius, the spectral norm.
-    seed : int >= 0 or None.
+    n : int
+        >= 1 (n = 1 requires ``norm == radius``).
+    radius : float
+        >= 0, the spectral radius.
+    norm : float
+        >= radius, the spectral norm.
+    seed : int or None
+        >= 0 or None.
 
     Returns
     -------
     array (n, n).
-
-    Used in: Chapter 4 (the two numbers as two independent sliders).
     """
     n = check_int("n", n, low=1)
     radius = check_float("radius", radius, low=0.0)
@@ -347,16 +368,18 @@ def nonnormal_example(radius: float = 0.9, coupling: float = 1.0) -> np.ndarray:
     With the defaults its spectral norm is 1.530 and ``||A^k||_2`` peaks near 3.9 at k = 9 before
     decaying (first below 1 at k = 35): a matrix with spectral radius < 1 that is not contractive.
 
+    Used in: Chapter 4 (transient amplification).
+
     Parameters
     ----------
-    radius : float >= 0.
-    coupling : float, any real.
+    radius : float
+        >= 0.
+    coupling : float
+        Float, any real.
 
     Returns
     -------
     array (2, 2).
-
-    Used in: Chapter 4 (transient amplification).
     """
     radius = check_float("radius", radius, low=0.0)
     coupling = check_float("coupling", coupling)
@@ -376,19 +399,24 @@ def random_matrix(
     matrix with spectral radius r typically has spectral norm near 2r: a "stable-looking"
     eigenvalue picture does not mean contraction.
 
+    Used in: Chapters 4-5 (seeded random stable and unstable matrices).
+
     Parameters
     ----------
-    n : int >= 1, number of rows.
-    spectral_norm : float >= 0 or None.
-    spectral_radius : float >= 0 or None (square matrices only).
-    seed : int >= 0 or None.
-    m : int >= 1 or None, number of columns (default n).
+    n : int
+        >= 1, number of rows.
+    spectral_norm : float or None
+        >= 0 or None.
+    spectral_radius : float or None
+        >= 0 or None (square matrices only).
+    seed : int or None
+        >= 0 or None.
+    m : int or None
+        >= 1 or None, number of columns (default n).
 
     Returns
     -------
     array (n, m).
-
-    Used in: Chapters 4-5 (seeded random stable and unstable matrices).
     """
     n = check_int("n", n, low=1)
     m = n if m is None else check_int("m", m, low=1)
@@ -417,16 +445,18 @@ def project_spectral_norm(W: Any, max_norm: float) -> np.ndarray:
     Exact Euclidean (Frobenius) projection onto the spectral-norm ball. Matrices already inside
     are returned unchanged (a copy). Cost: one SVD, ``O(n m min(n, m))``.
 
+    Used in: Chapter 5 (projected gradient descent for the RNN).
+
     Parameters
     ----------
-    W : array (n, m), finite.
-    max_norm : float >= 0.
+    W : ndarray
+        Shape (n, m), finite.
+    max_norm : float
+        >= 0.
 
     Returns
     -------
     array (n, m).
-
-    Used in: Chapter 5 (projected gradient descent for the RNN).
     """
     W = check_array("W", W, ndim=2)
     max_norm = check_float("max_norm", max_norm, low=0.0)
@@ -444,18 +474,22 @@ def rescale_spectral_norm(W: Any, max_norm: float, n_iter: int = 20, seed: int |
     result can exceed ``max_norm`` slightly when ``n_iter`` is small or the top singular values
     are close. Its merit is cost: ``O(n_iter n m)``.
 
+    Used in: Chapter 5 (cheap alternative to the SVD projection).
+
     Parameters
     ----------
-    W : array (n, m), finite.
-    max_norm : float >= 0.
-    n_iter : int >= 1, power iterations.
-    seed : int >= 0 or None, seed of the power iteration.
+    W : ndarray
+        Shape (n, m), finite.
+    max_norm : float
+        >= 0.
+    n_iter : int
+        >= 1, power iterations.
+    seed : int or None
+        >= 0 or None, seed of the power iteration.
 
     Returns
     -------
     array (n, m).
-
-    Used in: Chapter 5 (cheap alternative to the SVD projection).
     """
     W = check_array("W", W, ndim=2)
     max_norm = check_float("max_norm", max_norm, low=0.0)
@@ -473,16 +507,18 @@ def project_rows_l1(W: Any, radius: Any) -> np.ndarray:
     ``theta > 0`` chosen so that the result has l1 norm exactly ``r``. Rows already inside the
     ball are unchanged. Afterwards ``inf_norm(result) <= max(radius)``.
 
+    Used in: Chapter 5 (projected gradient descent for the LSTM).
+
     Parameters
     ----------
-    W : array (n, d), finite.
-    radius : float >= 0, or array (n,) of values >= 0 (one radius per row).
+    W : ndarray
+        Shape (n, d), finite.
+    radius : float
+        >= 0, or array (n,) of values >= 0 (one radius per row).
 
     Returns
     -------
     array (n, d).
-
-    Used in: Chapter 5 (projected gradient descent for the LSTM).
     """
     W = check_array("W", W, ndim=2)
     r = _row_radii(radius, W.shape[0])

@@ -36,10 +36,14 @@ class StabilityReport:
 
     Attributes
     ----------
-    holds : bool, whether the condition holds (then the model is ``contraction``-contractive).
-    contraction : float, the contraction factor lambda the condition certifies (>= 1: none).
-    norm_name : str, the norm in which the contraction holds.
-    detail : str, the numbers behind the verdict, for display.
+    holds : bool
+        Whether the condition holds (then the model is ``contraction``-contractive).
+    contraction : float
+        The contraction factor lambda that the condition certifies (1 or more: no certificate).
+    norm_name : str
+        The norm in which the contraction holds, e.g. "l2" or "l_inf on (c, h)".
+    detail : str
+        The numbers behind the verdict, for display.
     """
 
     holds: bool
@@ -53,15 +57,16 @@ def linear_condition(A: Any) -> StabilityReport:
 
     The spectral radius is reported too; ``rho(A) < 1`` alone does not give contraction.
 
+    Used in: Chapter 4 (linear systems).
+
     Parameters
     ----------
-    A : array (n, n).
+    A : ndarray
+        Shape (n, n).
 
     Returns
     -------
     StabilityReport.
-
-    Used in: Chapter 4 (linear systems).
     """
     A = check_array("A", A, square=True)
     norm, radius = linalg.spectral_norm(A), linalg.spectral_radius(A)
@@ -74,16 +79,18 @@ def rnn_condition(W: Any, lipschitz: float = 1.0) -> StabilityReport:
 
     ``||rho(W h + U x) - rho(W h' + U x)|| <= L_rho ||W (h - h')|| <= L_rho ||W||_2 ||h - h'||``.
 
+    Used in: Chapter 4 (stable RNNs).
+
     Parameters
     ----------
-    W : array (n, n).
-    lipschitz : float > 0, Lipschitz constant ``L_rho`` of the activation (1 for tanh and ReLU).
+    W : ndarray
+        Shape (n, n).
+    lipschitz : float
+        > 0, Lipschitz constant ``L_rho`` of the activation (1 for tanh and ReLU).
 
     Returns
     -------
     StabilityReport with contraction ``L_rho ||W||_2``.
-
-    Used in: Chapter 4 (stable RNNs).
     """
     W = check_array("W", W, square=True)
     lipschitz = check_float("lipschitz", lipschitz, low=0.0, low_open=True)
@@ -94,21 +101,23 @@ def rnn_condition(W: Any, lipschitz: float = 1.0) -> StabilityReport:
 
 
 def forget_gate_bound(params: Any, input_bound: float = 1.0) -> float:
-    """Upper bound on ``sup_t ||f_t||_inf`` from the weights, for ``|h| <= 1`` and ``||x_t||_inf <= input_bound``.
+    """Upper bound on ``sup_t ||f_t||_inf`` from the weights, for ``||h||_inf <= 1``, ``||x_t||_inf <= input_bound``.
 
     ``f_j = sigmoid((W_f h + U_f x + b_f)_j) <= sigmoid(||W_f[j]||_1 + ||U_f[j]||_1 B_x + b_{f,j})``
     (sigmoid is increasing); ``|h| <= 1`` always holds since ``h = o * tanh(c)`` (and h_0 = 0).
 
+    Used in: Chapter 4 (LSTM stability).
+
     Parameters
     ----------
-    params : LSTM parameter dict (see ``dynamics.lstm_trajectory``).
-    input_bound : float >= 0, bound ``B_x`` on ``||x_t||_inf``.
+    params : dict
+        LSTM parameters (see ``dynamics.lstm_trajectory``).
+    input_bound : float
+        >= 0, bound ``B_x`` on ``||x_t||_inf``.
 
     Returns
     -------
     float in (0, 1].
-
-    Used in: Chapter 4 (LSTM stability).
     """
     p = _lstm_params(params)
     input_bound = check_float("input_bound", input_bound, low=0.0)
@@ -130,38 +139,45 @@ def lstm_condition(params: Any, forget_bound: float | None = None, input_bound: 
     """Sufficient condition for one-step contraction of the LSTM state ``(c, h)`` in l_inf.
 
     Norm: ``||(c, h)|| = max(||c||_inf, ||h||_inf)``; ``||W||_inf`` is the largest absolute row
-    sum. Let ``f <= f_bar < 1`` bound the forget gate (``forget_bound``, or ``forget_gate_bound``
-    from the weights). Then ``|i*z| < 1`` gives ``||c_t||_inf <= B_c = 1 / (1 - f_bar)`` from
-    ``c_0 = 0``, and ``|h_t| <= 1``: the set S = {|h| <= 1, ||c||_inf <= B_c} is invariant.
+    sum. Let ``f_bar < 1`` bound every forget gate (``forget_bound``, or ``forget_gate_bound``
+    from the weights). Since ``|i z| < 1``, ``c_0 = 0`` gives ``||c_t||_inf <= B_c = 1 / (1 - f_bar)``,
+    and ``h = o tanh(c)`` gives ``||h_t||_inf <= 1``: the set
+    ``S = {||h||_inf <= 1, ||c||_inf <= B_c}`` is invariant, and contraction is claimed on S.
 
-    Derivation, for two states in S with the same input; ``sigmoid' <= 1/4``, ``tanh' <= 1``,
-    so ``||Di|| <= ||W_i|| ||Dh|| / 4`` and alike for f, o, and ``||Dz|| <= ||W_z|| ||Dh||``:
+    Derivation. Take two states ``(c, h)``, ``(c2, h2)`` in S, the same input, and write
+    ``D`` for a difference (``Dh = h - h2``), ``+`` for the next step, gates of the second state
+    with a 2. As ``sigmoid' <= 1/4`` and ``tanh' <= 1``: ``||Di||_inf <= ||W_i||_inf ||Dh||_inf / 4``,
+    likewise for f and o, and ``||Dz||_inf <= ||W_z||_inf ||Dh||_inf``. Elementwise,
 
-    * ``Dc' = i Dz + Di z' + f Dc + Df c'`` (products elementwise, primes: the second state), so
-      ``||Dc'|| <= f_bar ||Dc|| + (||W_z|| + ||W_i|| / 4 + ||W_f|| B_c / 4) ||Dh||``;
-    * ``Dh' = o (tanh c_new - tanh c_new') + Do tanh c_new'``, so ``||Dh'|| <= ||Dc'|| + ||W_o|| ||Dh|| / 4``.
+    * ``Dc+ = i Dz + Di z2 + f Dc + Df c2``, and ``|i|, |z2| <= 1``, ``f <= f_bar``,
+      ``|c2| <= B_c``, so ``||Dc+|| <= f_bar ||Dc|| + (||W_z|| + ||W_i|| / 4 + ||W_f|| B_c / 4) ||Dh||``;
+    * ``Dh+ = o (tanh c+ - tanh c2+) + Do tanh c2+``, so ``||Dh+|| <= ||Dc+|| + ||W_o|| ||Dh|| / 4``.
 
-    Hence one step is lambda-contractive on S with
+    Both are at most ``lambda ||(Dc, Dh)||``: one step is lambda-contractive on S with
 
-        ``lambda = f_bar + ||W_z|| + (||W_i|| + ||W_o||) / 4 + ||W_f|| / (4 (1 - f_bar)) < 1``.
+        ``lambda = f_bar + ||W_z|| + (||W_i|| + ||W_o||) / 4 + ||W_f|| / (4 (1 - f_bar))``
 
-    The condition recalled from the paper, ``||W_i||, ||W_o|| <= 1 - f_bar``,
-    ``||W_z|| <= (1 - f_bar)/4``, ``||W_f|| < (1 - f_bar)^2``, puts (1 - f_bar)/4 on each of the
-    four terms: it gives lambda < 1, so it is sufficient, but with no margin (lambda -> 1 at its
-    boundary). ``lstm_block_radii`` uses the same split with a margin.
+    (all norms induced l_inf), and the condition is ``lambda < 1``. The condition recalled from
+    the paper, ``||W_i||, ||W_o|| <= 1 - f_bar``, ``||W_z|| <= (1 - f_bar)/4``,
+    ``||W_f|| < (1 - f_bar)^2``, gives each of the four weight terms at most (1 - f_bar)/4, so
+    lambda < 1: it is sufficient, with no margin (lambda -> 1 at its boundary).
+    ``lstm_block_radii`` uses the same split with a margin.
+
+    Used in: Chapter 4 (LSTM stability), Chapter 5 (stable LSTM training).
 
     Parameters
     ----------
-    params : LSTM parameter dict (see ``dynamics.lstm_trajectory``).
-    forget_bound : float in [0, 1], an assumed bound on ``sup_t ||f_t||_inf``; None: compute it
+    params : dict
+        LSTM parameters (see ``dynamics.lstm_trajectory``).
+    forget_bound : float or None
+        In [0, 1], an assumed bound on ``sup_t ||f_t||_inf``; None: compute it
         with ``forget_gate_bound(params, input_bound)``.
-    input_bound : float >= 0, bound on ``||x_t||_inf`` (used when forget_bound is None).
+    input_bound : float
+        >= 0, bound on ``||x_t||_inf`` (used when forget_bound is None).
 
     Returns
     -------
     StabilityReport with contraction lambda (inf when f_bar = 1), norm "l_inf on (c, h)".
-
-    Used in: Chapter 4 (LSTM stability), Chapter 5 (stable LSTM training).
     """
     p = _lstm_params(params)
     if forget_bound is None:
@@ -180,16 +196,18 @@ def lstm_block_radii(forget_bound: float, margin: float = 1e-3) -> dict[str, flo
     Each of the four terms of lambda gets ``(1 - margin)(1 - f)/4``: ``r_i = r_o = (1 - margin)(1 - f)``,
     ``r_z = (1 - margin)(1 - f)/4``, ``r_f = (1 - margin)(1 - f)^2``.
 
+    Used in: Chapter 5 (stable LSTM training).
+
     Parameters
     ----------
-    forget_bound : float in [0, 1), bound on the forget gate.
-    margin : float in (0, 1].
+    forget_bound : float
+        In [0, 1), bound on the forget gate.
+    margin : float
+        In (0, 1].
 
     Returns
     -------
     dict with keys "W_i", "W_f", "W_z", "W_o".
-
-    Used in: Chapter 5 (stable LSTM training).
     """
     f = check_float("forget_bound", forget_bound, low=0.0, high=1.0, high_open=True)
     margin = check_float("margin", margin, low=0.0, high=1.0, low_open=True)
@@ -235,15 +253,20 @@ def project_rnn_(
     estimate of ``||weight||_2``: cheaper, not a projection, and may leave the norm slightly
     above ``max_norm`` (power iteration underestimates). Matrices inside are left untouched.
 
+    Used in: Chapter 5 (projected gradient descent for the RNN).
+
     Parameters
     ----------
-    weight : torch.Tensor (n, m), modified in place (no autograd).
-    max_norm : float > 0.
-    method : "svd" or "power".
-    n_iter : int >= 1, power iterations (method "power").
-    seed : int >= 0 or None, seed of the power iteration.
-
-    Used in: Chapter 5 (projected gradient descent for the RNN).
+    weight : torch.Tensor
+        Shape (n, m), modified in place (no autograd).
+    max_norm : float
+        > 0.
+    method : str
+        "svd" or "power".
+    n_iter : int
+        >= 1, power iterations (method "power").
+    seed : int or None
+        >= 0 or None, seed of the power iteration.
     """
     import torch
 
@@ -291,13 +314,16 @@ def project_lstm_(weight_hh: Any, forget_bound: float, margin: float = 1e-3) -> 
     ``forget_bound`` is an assumption on the forget gate that the caller must ensure (check it
     with ``forget_gate_bound``).
 
+    Used in: Chapter 5 (projected gradient descent for the LSTM).
+
     Parameters
     ----------
-    weight_hh : torch.Tensor (4n, n), modified in place (no autograd).
-    forget_bound : float in [0, 1).
-    margin : float in (0, 1].
-
-    Used in: Chapter 5 (projected gradient descent for the LSTM).
+    weight_hh : torch.Tensor
+        Shape (4n, n), modified in place (no autograd).
+    forget_bound : float
+        In [0, 1).
+    margin : float
+        In (0, 1].
     """
     import torch
 
@@ -317,15 +343,16 @@ def lstm_params_from_torch(lstm_module: Any) -> dict[str, np.ndarray]:
     Splits ``weight_hh_l0`` / ``weight_ih_l0`` into the blocks i, f, g (= z), o and adds the two
     biases ``b_ih + b_hh`` (zeros if the module has no bias).
 
+    Used in: Chapter 5 (checking a trained LSTM).
+
     Parameters
     ----------
-    lstm_module : torch.nn.LSTM with num_layers = 1, bidirectional = False, proj_size = 0.
+    lstm_module : torch.nn.LSTM
+        With num_layers = 1, bidirectional = False, proj_size = 0.
 
     Returns
     -------
     dict with the keys of ``dynamics.LSTM_KEYS`` (float64 arrays).
-
-    Used in: Chapter 5 (checking a trained LSTM).
     """
     import torch
 
