@@ -5,12 +5,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/python scripts/fetch_assets.py
 
-# The execution cache is keyed on notebook content only; outputs computed with an older library or
-# older results files are stale, so a change there empties the cache.
+# The execution cache is keyed on notebook content only, and Sphinx re-reads only changed pages;
+# outputs computed with an older library or older results files are stale, so a change there
+# empties the cache and the doctrees.
 key=$(cat requirements.txt $(find lib results -type f \( -name '*.py' -o -name '*.json' \) | sort) \
       | sha256sum | cut -c1-16)
 if [ "$(cat _build/.library-key 2>/dev/null)" != "$key" ]; then
-  rm -rf _build/.jupyter_cache
+  rm -rf _build/.jupyter_cache _build/.doctrees _build/html
 fi
 
 # STABLERNN_STATIC=1 makes every explorer show its static face (no kernel behind the page).

@@ -37,6 +37,7 @@ class BookRenderer(pio.base_renderers.MimetypeRenderer):
             default_height=f"{int(height)}px",
             config={"responsive": True, "displaylogo": False},
             validate=False,
+            auto_play=False,  # frames are parameter values, not an animation
         )
         return {"text/html": html}
 

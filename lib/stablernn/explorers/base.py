@@ -37,11 +37,13 @@ class Control:
     ----------
     name : keyword of ``compute``.
     label : readable label with units, shown beside the control.
-    values : the grid of the static face (numbers, or strings for a choice).
+    values : the grid of the static face (numbers, or strings for a choice). A control with a
+        single value has no slider on the static face (that value is fixed there).
     default : starting value; must be one of ``values``.
-    step : for numbers, the live face is a continuous slider from ``min(values)`` to
-        ``max(values)`` with this step; ``None`` keeps the live face on ``values`` only.
+    step : for numbers, the live face is a continuous slider with this step from ``min(values)``
+        to ``max(values)``, or over ``live``; ``None`` keeps the live face on ``values`` only.
     fmt : format spec for numbers (labels and frame names).
+    live : (low, high) range of the live slider when it differs from the static grid's.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Control:
     default: Any
     step: float | None = None
     fmt: str = ".3g"
+    live: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not self.values:
@@ -100,23 +103,35 @@ class Explorer:
         return [dict(zip(names, combo)) for combo in itertools.product(*(c.values for c in self.controls))]
 
     def frame_name(self, params: dict) -> str:
-        return "|".join(c.text(params[c.name]) for c in self.controls)
+        """Frame name: the values of the static sliders (controls with more than one value), joined."""
+        return "|".join(c.text(params[c.name]) for c in self.controls if len(c.values) > 1)
 
     # -- static face ----------------------------------------------------------------------------
     def static_figure(self) -> go.Figure:
-        """Frames over the grid and one slider per control: interactive with no kernel."""
+        """Frames over the grid and one slider per control: interactive with no kernel.
+
+        Frames carry only what changes: a trace, or a key of a trace, that is the same in every
+        frame is left out of all of them (plotly merges frames into the traces already drawn).
+        """
         base = self.render()
         n_traces = len(base.data)
-        frames = []
+        names, traces, layouts = [], [], []
         for params in self.grid():
             fig = self.render(**params)
             if len(fig.data) != n_traces:
                 raise RuntimeError(f"{self.title}: figure has {len(fig.data)} traces at {params}, "
                                    f"{n_traces} at the defaults; explorers keep the trace count fixed")
-            frames.append(go.Frame(name=self.frame_name(params), data=[_light(t) for t in fig.data],
-                                   layout=_varying_layout(fig)))
+            names.append(self.frame_name(params))
+            traces.append([_light(t).to_plotly_json() for t in fig.data])
+            layouts.append(_varying_layout(fig))
+        varying = _varying_keys(traces)
+        indices = [i for i, keys in enumerate(varying) if keys]
+        frames = [go.Frame(name=name, layout=layout, traces=indices,
+                           data=[{"type": data[i]["type"], **{k: data[i][k] for k in varying[i]}} for i in indices])
+                  for name, data, layout in zip(names, traces, layouts)]
         out = go.Figure(data=[_light(t) for t in base.data], layout=base.layout, frames=frames)
-        _add_sliders(out, self.controls, joint=len(self.controls) > 1)
+        _add_sliders(out, [c for c in self.controls if len(c.values) > 1],
+                     joint=sum(len(c.values) > 1 for c in self.controls) > 1)
         return out
 
     # -- live face ------------------------------------------------------------------------------
@@ -162,7 +177,7 @@ def _make_input(W: Any, c: Control, continuous: bool):
     if not c.numeric:
         return W.Dropdown(options=list(c.values), value=c.default, description=c.label,
                           style=style, layout=layout)
-    lo, hi = min(c.values), max(c.values)
+    lo, hi = c.live if c.live is not None else (min(c.values), max(c.values))
     if c.step is None:
         return W.SelectionSlider(options=[(c.text(v), v) for v in c.values], value=c.default, **common)
     if c.integer:
@@ -199,6 +214,22 @@ def _light(trace: Any) -> Any:
         if arr.dtype.kind == "f":
             trace[key] = round_sig(arr, 4)
     return trace
+
+
+def _varying_keys(traces: list[list[dict]]) -> list[list[str]]:
+    """For each trace index, the keys whose values differ between frames."""
+    import json
+
+    out = []
+    for i in range(len(traces[0])):
+        keys = set().union(*(t[i].keys() for t in traces)) - {"type"}
+        dumped = [{k: json.dumps(t[i].get(k), default=_jsonable, sort_keys=True) for k in keys} for t in traces]
+        out.append(sorted(k for k in keys if any(d[k] != dumped[0][k] for d in dumped[1:])))
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def _varying_layout(fig: go.Figure) -> dict:

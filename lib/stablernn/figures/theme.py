@@ -52,3 +52,12 @@ def round_sig(values: np.ndarray, digits: int = 4) -> np.ndarray:
     scale = np.floor(np.log10(np.abs(arr[nz])))
     out[nz] = np.round(arr[nz] / 10.0**scale, digits - 1) * 10.0**scale
     return out
+
+
+def log_clip(values: np.ndarray, low: float = 1e-9, high: float = 1e9) -> np.ndarray:
+    """Clip positive values into ``[low, high]`` for a log axis whose visible range lies inside.
+
+    Zeros (a trajectory that collapses exactly) and huge values (an exploding linear system) then
+    run off the edge of the plot instead of breaking the log scale.
+    """
+    return np.clip(np.nan_to_num(np.asarray(values, dtype=float), nan=high, posinf=high), low, high)
