@@ -1,0 +1,125 @@
+"""Shared fixtures: paths, the built site served on 127.0.0.1, Debian's chromium, a Voilà server."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """The built book; the README's test command builds it first."""
+    if not (SITE / "index.html").exists():
+        pytest.skip(f"the built book is missing ({SITE.relative_to(ROOT)}/index.html): run `make book` first")
+    return SITE
+
+
+@pytest.fixture(scope="session")
+def site_url(site: Path):
+    """The built site served over HTTP on 127.0.0.1 (a thread of this process)."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by playwright (``playwright install`` is never needed)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is missing (/usr/bin/chromium): install it with `apt-get install chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh page that records console errors and failed requests (``page.problems``)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("requestfailed", lambda r: problems.append(f"failed request: {r.url} ({r.failure})"))
+    pg.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    pg.problems = problems
+    yield pg
+    context.close()
+
+
+def screenshot(pg, name: str) -> Path:
+    """Save a screenshot as a test artifact (git-ignored folder test-artifacts/)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def voila_url():
+    """The dashboards served by Voilà on 127.0.0.1 with the committed configuration."""
+    port = free_port()
+    env = {**os.environ, "JUPYTER_PATH": str(ROOT / "share" / "jupyter")}
+    env.pop("STABLERNN_STATIC", None)
+    log = (ROOT / "test-artifacts")
+    log.mkdir(exist_ok=True)
+    with open(log / "voila.log", "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+             "--ServerApp.port_retries=0"],
+            cwd=ROOT / "notebooks" / "dashboards", env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url + "/", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"Voilà did not start; see {log / 'voila.log'}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group: its kernels go too
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
