@@ -192,3 +192,15 @@ def test_bce_loss_sums_over_keys():
     x = torch.randn(2, 6, 3)
     y = torch.randint(0, 2, (2, 6, 5)).float()
     assert evaluate(model, (x, y), "bce") == pytest.approx(5 * math.log(2), rel=1e-6)
+
+
+def test_word_lm_style_tbptt_learns_a_repeating_stream():
+    """A token stream batched into contiguous rows, trained with tbptt, learns next-token prediction."""
+    torch.manual_seed(0)
+    stream = (torch.arange(4 * 61) % 5).reshape(4, 61)  # 0 1 2 3 4 0 1 ... in every row
+    data = (stream[:, :-1], stream[:, 1:])
+    model = LSTMModel(8, 16, 5, vocab_size=5)
+    before = evaluate(model, data, "ce")
+    result = train(model, data, data, mode="tbptt", k=10, loss="ce", epochs=6, lr=3e-2, batch_size=4, progress=False)
+    assert result.steps == 6 * 6  # one optimiser step per window of k tokens
+    assert result.valid_loss[-1] < 0.2 * before

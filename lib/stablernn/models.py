@@ -119,7 +119,7 @@ class TanhRNN(_RecurrentModel):
     num_layers : int >= 1;  vocab_size : int >= 1 or None;  dropout : float in [0, 1)
         Stacked layers; token inputs through an embedding; dropout on embeddings and readout inputs.
 
-    Used in: Chapter 2 (BPTT), Chapter 5 (truncation), Chapter 6 (experiments).
+    Used in: Chapters 1-2 (recurrent models, BPTT), Chapter 5 (truncation, projection), Part III (experiments).
     """
 
     def __init__(
@@ -173,7 +173,7 @@ class LSTMModel(_RecurrentModel):
     num_layers : int >= 1;  vocab_size : int >= 1 or None;  dropout : float in [0, 1)
         Stacked layers; token inputs through an embedding; dropout on embeddings and readout inputs.
 
-    Used in: Chapter 4 (LSTM stability), Chapter 6 (experiments).
+    Used in: Chapter 1 (recurrent models), Chapters 4-5 (LSTM stability), Part III (experiments).
     """
 
     def __init__(
@@ -224,7 +224,7 @@ def truncated_forward(model: nn.Module, x: torch.Tensor, k: int) -> torch.Tensor
     -------
     tensor (B, T, output_size)
 
-    Used in: Chapter 5 (truncation), Chapter 6 (truncated training).
+    Used in: Chapter 5 (stable models are feed-forward), Chapter 6 (test-time truncation), Part III.
     """
     if not isinstance(model, _RecurrentModel):
         raise TypeError(f"model must be a TanhRNN or LSTMModel, got {type(model).__name__}")
@@ -339,7 +339,7 @@ class TCN(nn.Module):
     ``model(x)`` maps (B, T, input_size) or ids (B, T) to (B, T, output_size); output t depends
     on inputs t-R+1..t with R = ``receptive_field`` = 1 + 2 (K-1)(2^L - 1).
 
-    Used in: Chapter 3 (TCNs), Chapter 6 (music experiment).
+    Used in: Chapter 3 (TCNs), Part III (music experiment).
     """
 
     def __init__(
@@ -415,7 +415,7 @@ def tcn_receptive_field(kernel_size: int, levels: int) -> int:
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable scalars in ``model``.
 
-    Used in: Chapter 6 (comparing models of similar size).
+    Used in: Chapter 3 and Part III (comparing models of similar size).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")

@@ -84,7 +84,7 @@ def tbptt_chunks(
     ------
     (start, stop, y) with y (B, stop-start, output_size) the outputs for steps start..stop-1
 
-    Used in: Chapter 2 (truncated BPTT), Chapter 6 (word-level language model).
+    Used in: Chapter 2 (truncated BPTT), Part III (word-level language model).
     """
     if not isinstance(model, _RECURRENT):
         raise TypeError(f"model must be a TanhRNN or LSTMModel, got {type(model).__name__}")
@@ -264,13 +264,13 @@ def evaluate(
     chunk : int >= 1 or None
         Evaluate ``chunk`` time steps at a time to bound memory on long streams; the result is the
         same (the state is carried, or the k / receptive-field context is included).
-    device : None (cuda if available), "cpu", "cuda" or a torch.device
+    device : None (where the model's parameters are), "cpu", "cuda" or a torch.device
 
     Returns
     -------
     float: the loss averaged over all counted steps of the data.
 
-    Used in: Chapter 5 (test-time truncation), Chapter 6 (experiments).
+    Used in: Chapter 6 (test-time truncation), Part III (experiments).
     """
     model = _check_model(model)
     loss = check_choice("loss", loss, LOSSES)
@@ -279,7 +279,7 @@ def evaluate(
         _check_mode(model, "truncated", k, None)
     batch_size = check_int("batch_size", batch_size, low=1)
     chunk = None if chunk is None else check_int("chunk", chunk, low=1)
-    device = _resolve_device(device)
+    device = next(model.parameters()).device if device is None else _resolve_device(device)
     model.to(device)
     return _mean_loss(model, x, y, mask, loss, k, chunk, batch_size, device)
 
@@ -366,7 +366,7 @@ def train(
     -------
     TrainResult. With validation data the model ends with the weights of its best epoch.
 
-    Used in: Chapter 2 (BPTT), Chapter 4 (projected training), Chapter 6 (experiments).
+    Used in: Chapter 2 (BPTT), Chapter 5 (projected training, training equivalence), Part III (experiments).
     """
     model = _check_model(model)
     mode, k, chunk = _check_mode(model, mode, k, chunk)
