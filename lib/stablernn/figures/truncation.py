@@ -1,0 +1,80 @@
+"""Figures of Chapter 5 (stable models are feed-forward): the truncation explorer and the running sum."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .theme import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, log_clip, themed
+
+LOG_RANGE = (-7, 1)  # decades on the error axis
+_FLOOR = 10.0 ** (LOG_RANGE[0] - 1)  # exact zeros are drawn just below the visible range
+
+
+def truncation_figure(d: Any) -> go.Figure:
+    """Two panels: error against k with the bound; readouts of the full and the k-truncated model.
+
+    ``d`` is a :class:`stablernn.explorers.truncation.TruncationData`.
+    """
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, column_widths=[0.55, 0.45],
+                        subplot_titles=("truncation error against the context length k",
+                                        f"readout y<sub>t</sub> = v·h<sub>t</sub>, first sequence, k = {d.k}"))
+    ks = d.ks.astype(float)
+    fig.add_trace(go.Scatter(x=ks, y=log_clip(d.state_error, _FLOOR), mode="lines", name="measured max ‖h<sub>t</sub> − h<sup>k</sup><sub>t</sub>‖₂",
+                             line=dict(color=BLUE, width=3)), 1, 1)
+    fig.add_trace(go.Scatter(x=ks, y=log_clip(d.output_error, _FLOOR), mode="lines", name="measured readout error",
+                             line=dict(color=GREEN, dash="dot")), 1, 1)
+    fig.add_trace(go.Scatter(x=ks[: len(d.bound)], y=log_clip(d.bound, _FLOOR), mode="lines",
+                             name="bound λ<sup>k</sup> L<sub>x</sub>B<sub>x</sub>/(1 − λ)",
+                             line=dict(color=VERMILLION, dash="dash")), 1, 1)
+    fig.add_trace(go.Scatter(x=[1, float(ks[-1])], y=[d.eps, d.eps], mode="lines", name="accuracy ε",
+                             line=dict(color=GREY, dash="dot", width=1.5)), 1, 1)
+    show_min = d.min_k_bound is not None and d.min_k_bound <= ks[-1]
+    fig.add_trace(go.Scatter(x=[d.min_k_bound] * 2 if show_min else [], y=[10.0 ** LOG_RANGE[0], d.eps] if show_min else [],
+                             mode="lines", name="smallest k certified for ε", line=dict(color=PURPLE, width=2)), 1, 1)
+    fig.add_trace(go.Scatter(x=[d.k], y=log_clip([d.error_at_k], _FLOOR), mode="markers", name="current k",
+                             marker=dict(color=ORANGE, size=13, symbol="diamond", line=dict(color="#222", width=1))), 1, 1)
+    fig.add_trace(go.Scatter(x=d.t, y=d.y_full, mode="lines", name="recurrent model", line=dict(color=BLUE, width=2.5),
+                             showlegend=True), 1, 2)
+    fig.add_trace(go.Scatter(x=d.t, y=d.y_truncated, mode="lines", name=f"k-truncated model",
+                             line=dict(color=SKY if d.lam < 1 else VERMILLION, dash="dash", width=2)), 1, 2)
+    fig.update_yaxes(type="log", range=list(LOG_RANGE), exponentformat="power", title_text="error", row=1, col=1)
+    fig.update_xaxes(range=[0, float(ks[-1]) + 1], title_text="context length k", row=1, col=1)
+    fig.update_xaxes(range=[0, float(d.t[-1])], title_text="time step t", row=1, col=2)
+    fig.update_yaxes(range=[-1.0, 1.0], title_text="y<sub>t</sub>", row=1, col=2)
+    themed(fig, title=_title(d), height=540)
+    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 62 / 540, x=0.0, yanchor="top"),
+                      title=dict(yref="container", y=1 - 8 / 540, yanchor="top"), margin=dict(t=150, b=60))
+    return fig
+
+
+def _title(d: Any) -> str:
+    eps = f"ε = 10<sup>{np.log10(d.eps):.1f}</sup>"
+    measured = (f"measured error ≤ ε from k = {d.min_k_measured}" if d.min_k_measured is not None
+                else f"measured error above ε for every k ≤ {int(d.ks[-1])}")
+    if d.bound_at_k is None:
+        head = (f"λ = ‖W‖₂ = {d.lam:.2f} ≥ 1: not a contraction, no bound; "
+                f"error at k = {d.k}: {d.error_at_k:.2g}")
+        return f"{head}<br><sup>{eps}: {measured}</sup>"
+    head = (f"λ = ‖W‖₂ = {d.lam:.2f}, k = {d.k}: measured error {d.error_at_k:.2g} ≤ bound {d.bound_at_k:.2g}")
+    return f"{head}<br><sup>{eps}: the bound certifies k ≥ {d.min_k_bound}; {measured}</sup>"
+
+
+def running_sum_figure(t: np.ndarray, errors: np.ndarray, ks: Sequence[int], stable_errors: np.ndarray,
+                       stable_lam: float) -> go.Figure:
+    """Error of the k-truncated running sum against t, for several k, beside a stable leaky sum."""
+    colors = (BLUE, GREEN, ORANGE, PURPLE)
+    fig = go.Figure()
+    for i, k in enumerate(ks):
+        fig.add_trace(go.Scatter(x=t, y=errors[i], mode="lines", name=f"running sum, k = {k}",
+                                 line=dict(color=colors[i % len(colors)], width=2.5)))
+    fig.add_trace(go.Scatter(x=t, y=stable_errors, mode="lines", name=f"leaky sum λ = {stable_lam:g}, k = {ks[0]}",
+                             line=dict(color=VERMILLION, dash="dash")))
+    fig.update_xaxes(title_text="time step t")
+    fig.update_yaxes(title_text="|h<sub>t</sub> − h<sup>k</sup><sub>t</sub>|", rangemode="tozero")
+    themed(fig, title="The running sum h<sub>t</sub> = h<sub>t−1</sub> + x<sub>t</sub>: no truncation keeps up", height=400)
+    fig.update_layout(legend=dict(x=0.02, y=0.98))
+    return fig

@@ -1,0 +1,1 @@
+"""Helpers for the chapters: the small, seeded experiments that the notebooks run while the book is built."""
