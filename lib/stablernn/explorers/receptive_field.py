@@ -18,7 +18,7 @@ from .._validate import check_choice, check_int, check_seed
 from ..figures.receptive_field import receptive_field_figure
 from .base import Control, Explorer
 
-SCHEDULES = ("none", "doubling", "custom 1,2,1,2,…")
+SCHEDULES = ("none", "doubling", "1,2,1,2")
 CHANNELS = 4  # a few channels: an accidental cancellation along every path is then vanishingly unlikely
 
 
@@ -37,7 +37,7 @@ class ReceptiveData:
 
 
 def dilation_schedule(schedule: str, layers: int) -> tuple[int, ...]:
-    """Dilations of ``layers`` layers: all 1 ("none"), 1, 2, 4, ... ("doubling") or 1, 2, 1, 2, ... ("custom").
+    """Dilations of ``layers`` layers: all 1 ("none"), 1, 2, 4, ... ("doubling") or 1, 2, 1, 2, ... ("1,2,1,2").
 
     Used in: Chapter 3 (receptive fields).
     """
@@ -96,7 +96,7 @@ def compute(layers: int = 3, kernel_size: int = 2, schedule: str = "doubling", s
     ----------
     layers : number of convolution layers, in [1, 6].
     kernel_size : kernel size K of every layer, in [1, 4].
-    schedule : "none", "doubling" or "custom 1,2,1,2,…" (see ``dilation_schedule``).
+    schedule : "none", "doubling" or "1,2,1,2" (see ``dilation_schedule``).
     seed : seed of the network's weights, >= 0.
 
     Returns

@@ -29,16 +29,20 @@ def context_figure(d: Any) -> go.Figure:
         fig.add_trace(go.Scatter(x=lags, y=[None if np.isnan(v) else float(v) for v in y], mode="markers",
                                  marker=dict(color=colour, size=13, symbol=symbol), name=name,
                                  hovertemplate="lag %{x}: test loss %{y:.3g}<extra></extra>"))
-    fig.add_hline(y=d.chance, line=dict(color=VERMILLION, dash="dash"), annotation_text="chance (forgetting)",
-                  annotation_position="top left")
-    fig.add_hline(y=d.threshold, line=dict(color=GREY, dash="dot"), annotation_text="learned below",
-                  annotation_position="bottom left")
+    edges = [lags.min() - 0.5, lags.max() + 0.5]
+    fig.add_trace(go.Scatter(x=edges, y=[d.chance] * 2, mode="lines", line=dict(color=VERMILLION, dash="dash"),
+                             name="chance (forgetting)", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=edges, y=[d.threshold] * 2, mode="lines", line=dict(color=GREY, dash="dot"),
+                             name="learned below this loss", hoverinfo="skip"))
     fig.update_xaxes(title_text="lag L of the task (steps back)", dtick=1, range=[lags.min() - 0.5, lags.max() + 0.5])
     fig.update_yaxes(title_text="test mean squared error (log)", type="log", range=[-4.2, 0.6],
                      exponentformat="power")
-    title = (f"Truncated BPTT with window k = {d.k}: gradients span lags up to k − 1 = {d.k - 1} (shaded)"
-             f"<br><sup>learned: L = {', '.join(str(int(v)) for v in lags[d.learned]) or 'none'}</sup>")
-    return themed(fig, title=title, height=430)
+    title = (f"Test loss after truncated BPTT with window k = {d.k}<br><sup>gradients span lags up to "
+             f"k − 1 = {d.k - 1} (shaded); learned: L = {', '.join(str(int(v)) for v in lags[d.learned]) or 'none'}</sup>")
+    themed(fig, title=title, height=470)
+    fig.update_layout(legend=dict(orientation="h", yref="paper", y=1.02, x=0.0, yanchor="bottom"),
+                      title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=16)), margin=dict(t=120))
+    return fig
 
 
 def reach_figure(reach: np.ndarray, k: int) -> go.Figure:
@@ -60,8 +64,9 @@ def reach_figure(reach: np.ndarray, k: int) -> go.Figure:
         fig.add_hline(y=start + 0.5, line=dict(color=VERMILLION, width=2))
     fig.update_xaxes(title_text="input step s", dtick=1, constrain="domain")
     fig.update_yaxes(title_text="output step t", dtick=1, autorange="reversed", scaleanchor="x")
-    return themed(fig, title=f"Truncated BPTT with windows of k = {k} steps: ∂y<sub>t</sub>/∂x<sub>s</sub> "
-                             "(red lines: the state is detached)", height=470)
+    return themed(fig, title=f"Which inputs x<sub>s</sub> reach output y<sub>t</sub>, truncated BPTT with k = {k}"
+                             "<br><sup>red lines: window boundaries, where the carried state is detached</sup>",
+                  height=490)
 
 
 def memory_figure(ks: np.ndarray, bytes_saved: np.ndarray) -> go.Figure:

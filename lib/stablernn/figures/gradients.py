@@ -30,9 +30,9 @@ def gradient_figure(d: Any) -> go.Figure:
     fig.update_yaxes(title_text="gradient size (log scale)", type="log", range=list(LOG_RANGE),
                      exponentformat="power")
     fig.add_hline(y=1.0, line=dict(color=GREY, width=1, dash="dot"))
-    title = (f"‖∂h<sub>T</sub>/∂h<sub>T−l</sub>‖₂ against lag · spectral radius ρ(W) = {d.radius:.2f}, "
-             f"spectral norm ‖W‖₂ = {d.spectral_norm:.3f}")
-    themed(fig, title=title, height=470)
-    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 45 / 470, x=0.0, yanchor="top"),
-                      margin=dict(t=105))
+    title = (f"Gradient size ‖∂h<sub>T</sub>/∂h<sub>T−l</sub>‖₂ against the lag l<br><sup>spectral radius "
+             f"ρ(W) = {d.radius:.2f}, spectral norm ‖W‖₂ = {d.spectral_norm:.3f}</sup>")
+    themed(fig, title=title, height=500)
+    fig.update_layout(legend=dict(orientation="h", yref="paper", y=1.02, x=0.0, yanchor="bottom"),
+                      title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=16)), margin=dict(t=125))
     return fig

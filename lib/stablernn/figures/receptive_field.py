@@ -43,8 +43,8 @@ def receptive_field_figure(d: Any) -> go.Figure:
     fig.update_xaxes(range=[float(pos[0]) - 0.5, 0.5], row=1, col=1)
     fig.update_xaxes(range=[float(pos[0]) - 0.5, 0.5], title_text="input position s − t", row=2, col=1)
     verdict = "agree" if d.formula == d.measured else "DISAGREE"
-    title = (f"Receptive field R = 1 + Σ(K−1)d<sub>ℓ</sub> = {d.formula} · measured from the impulse response: "
-             f"{d.measured} ({verdict})<br><sup>K = {d.kernel_size}, dilations "
+    title = (f"Receptive field: formula R = {d.formula}, impulse response {d.measured} ({verdict})"
+             f"<br><sup>R = 1 + Σ(K−1)d<sub>ℓ</sub> with K = {d.kernel_size}, dilations "
              f"{', '.join(map(str, d.dilations))}</sup>")
     themed(fig, title=title, height=520)
     fig.update_layout(margin=dict(t=90), bargap=0.1)
