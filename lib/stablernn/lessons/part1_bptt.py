@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .. import train as training
-from .._validate import check_choice, check_float, check_int, check_seed
+from .._validate import check_choice, check_int, check_seed
 from ..models import TanhRNN
 
 __all__ = [
