@@ -1,0 +1,99 @@
+"""Figures of Chapter 6: the weight and prediction gaps between recurrent and truncated training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .theme import BLUE, GREY, ORANGE, VERMILLION, log_clip, themed
+
+SCHEDULE_NAMES = {"decaying": "step α/i", "constant": "constant step α"}
+SCHEDULE_COLOURS = (BLUE, VERMILLION)
+GAP_RANGE = (-12, 0.5)  # decades shown on the gap axes (the k = 32 gaps reach 1e-11)
+
+
+def equivalence_figure(d: Any) -> go.Figure:
+    """Two panels: gaps against the step N for the current k; final gaps against k, with ``lam^k``.
+
+    ``d`` is a :class:`stablernn.explorers.equivalence.EquivalenceData`. Traces: 4 on the left
+    (weight and prediction gap per schedule), 4 final-gap curves, the rate ``lam^k`` and the
+    current-k markers on the right: always 10.
+    """
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.11,
+                        subplot_titles=(f"gaps against step N, k = {d.k}",
+                                        f"gaps after N = {d.steps} steps, against k"))
+    for s, name in enumerate(d.schedules):
+        colour, label = SCHEDULE_COLOURS[s], SCHEDULE_NAMES[name]
+        fig.add_trace(go.Scatter(x=d.logged, y=log_clip(d.weight_gap[s], 1e-13, 10), mode="lines",
+                                 line=dict(color=colour, width=2.5), name=f"weight gap, {label}",
+                                 legendgroup=name), 1, 1)
+        fig.add_trace(go.Scatter(x=d.logged, y=log_clip(d.pred_gap[s], 1e-13, 10), mode="lines",
+                                 line=dict(color=colour, dash="dot"), name=f"prediction gap, {label}",
+                                 legendgroup=name), 1, 1)
+    for s, name in enumerate(d.schedules):
+        colour = SCHEDULE_COLOURS[s]
+        fig.add_trace(go.Scatter(x=d.k_values, y=log_clip(d.final_weight[s], 1e-13, 10), mode="lines+markers",
+                                 line=dict(color=colour, width=2.5), marker=dict(size=6),
+                                 showlegend=False, legendgroup=name,
+                                 hovertemplate="k %{x}: weight gap %{y:.2e}<extra></extra>"), 1, 2)
+        fig.add_trace(go.Scatter(x=d.k_values, y=log_clip(d.final_pred[s], 1e-13, 10), mode="lines",
+                                 line=dict(color=colour, dash="dot"), showlegend=False, legendgroup=name,
+                                 hovertemplate="k %{x}: prediction gap %{y:.2e}<extra></extra>"), 1, 2)
+    fig.add_trace(go.Scatter(x=d.k_values, y=log_clip(d.rate, 1e-13, 10), mode="lines",
+                             line=dict(color=GREY, dash="dash"), name=f"rate λ<sup>k</sup>, λ = {d.lam:g}"), 1, 2)
+    fig.add_trace(go.Scatter(x=[d.k] * len(d.current), y=log_clip(d.current, 1e-13, 10), mode="markers",
+                             marker=dict(color=ORANGE, size=13, symbol="circle-open", line=dict(width=3)),
+                             name="current k", hovertemplate="k %{x}: %{y:.2e}<extra></extra>"), 1, 2)
+    ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500) if v <= d.steps]
+    fig.update_xaxes(type="log", title_text="gradient step N", tickvals=ticks, row=1, col=1)
+    fig.update_xaxes(type="log", title_text="truncation length k", tickvals=list(d.k_values), row=1, col=2)
+    fig.update_yaxes(type="log", range=list(GAP_RANGE), exponentformat="power", title_text="gap", row=1, col=1)
+    fig.update_yaxes(type="log", range=list(GAP_RANGE), exponentformat="power", row=1, col=2)
+    themed(fig, title=f"Recurrent vs {d.k}-truncated training<br><sup>weight gap ‖w<sub>rec</sub> − w<sub>trunc</sub>‖₂ "
+                      f"{d.current[0]:.1e} (α/i), {d.current[2]:.1e} (constant) after {d.steps} steps</sup>",
+           height=580)
+    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 62 / 580, x=0.0, yanchor="top"),
+                      title=dict(yref="container", y=1 - 8 / 580, yanchor="top", font_size=15),
+                      margin=dict(t=185))
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+def gradient_gap_figure(k_values: np.ndarray, grad_gap: np.ndarray, lam: float) -> go.Figure:
+    """The gradient gap at the initial weights against k, beside ``c k lam^k`` through the first point.
+
+    Used in: Chapter 6 (the gradient-gap lemma).
+    """
+    k = np.asarray(k_values, dtype=float)
+    ref = grad_gap[0] * (k * lam**k) / (k[0] * lam ** k[0])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=k, y=log_clip(grad_gap, 1e-16, 10), mode="lines+markers", line=dict(color=BLUE, width=2.5),
+                             name="‖∇L(w₀) − ∇L<sub>k</sub>(w₀)‖₂ (measured)"))
+    fig.add_trace(go.Scatter(x=k, y=ref, mode="lines", line=dict(color=GREY, dash="dash"),
+                             name=f"c · k λ<sup>k</sup>, λ = {lam:g}"))
+    fig.update_xaxes(type="log", tickvals=list(k), title_text="truncation length k")
+    fig.update_yaxes(type="log", exponentformat="power", dtick=2, title_text="gradient gap")
+    themed(fig, title="Gradient gap at the same weights", height=400)
+    fig.update_layout(legend=dict(x=0.02, y=0.05, yanchor="bottom"))
+    return fig
+
+
+def required_k_figure(steps: np.ndarray, k_required: dict, lam: float, eps: float) -> go.Figure:
+    """The k that the weight-gap bound asks for, against the number of steps N, one line per schedule.
+
+    ``k_required`` maps a schedule name ("decaying", "constant") to an array like ``steps``.
+
+    Used in: Chapter 6 (the recursion bound).
+    """
+    fig = go.Figure()
+    for s, (name, ks) in enumerate(k_required.items()):
+        fig.add_trace(go.Scatter(x=steps, y=ks, mode="lines+markers", line=dict(color=SCHEDULE_COLOURS[s], width=2.5),
+                                 name=SCHEDULE_NAMES[name]))
+    fig.update_xaxes(type="log", exponentformat="power", dtick=1, title_text="gradient steps N")
+    fig.update_yaxes(type="log", exponentformat="power", dtick=1, title_text="k the bound asks for")
+    themed(fig, title=f"k for a weight gap ≤ {eps:g} (λ = {lam:g})", height=400)
+    fig.update_layout(legend=dict(x=0.02, y=0.98))
+    return fig
