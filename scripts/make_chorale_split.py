@@ -8,9 +8,11 @@ Usage:  python scripts/make_chorale_split.py PATH/TO/JSB_Chorales.mat [--compare
    whose piano roll has cell Jaccard >= 0.95 with one kept earlier (distinct chorales score at
    most about 0.83: different harmonisations of one melody).
 3. Match each kept chorale to the JSB sequences (all three splits): cell Jaccard |A∩B| / |A∪B| of
-   the binary piano rolls, maximised over every time offset, using the roll as parsed and the roll
-   with repeats expanded by music21 (the JSB data expands repeats). Pairs with Jaccard >= 0.8 are
-   assigned one to one, best first; a matched chorale takes its sequence's split.
+   the binary piano rolls, maximised over every time offset and over pitch shifts of up to 12
+   semitones (the JSB data centres some chorales on another tonic than music21's key analysis,
+   e.g. the relative major or the dominant, and in another octave), using the roll as parsed and the roll with repeats expanded by music21 (the JSB data
+   expands repeats). Pairs with Jaccard >= 0.8 are assigned one to one, best first; a matched
+   chorale takes its sequence's split.
 4. Unmatched chorales are shuffled with a fixed seed and cut in the JSB proportions 229 : 76 : 77.
 
 The json holds no machine path; its "about" header records the method and the counts.
@@ -24,6 +26,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import fftconvolve
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "lib"))
@@ -34,19 +37,29 @@ from stablernn.data.matfile import SPLITS, load_mat_rolls  # noqa: E402
 MATCH_JACCARD = 0.8
 DUPLICATE_JACCARD = 0.95
 SEED = 20190101
+MAX_SHIFT = 12  # JSB centres some chorales on another tonic (relative, dominant) and octave
 JSB_COUNTS = {"train": 229, "valid": 76, "test": 77}
 
 
-def best_jaccard(a: np.ndarray, seqs: list[np.ndarray]) -> np.ndarray:
-    """Cell Jaccard of roll ``a`` with each of ``seqs``, maximised over all time offsets."""
-    a = a.astype(np.float32)
-    out = np.empty(len(seqs))
+def best_jaccard(a: np.ndarray, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Cell Jaccard of roll ``a`` with each of ``seqs``, maximised over time offset and pitch shift.
+
+    Returns the best Jaccard per sequence and the pitch shift (semitones, |shift| <= MAX_SHIFT) reaching it.
+    Two rolls whose note counts differ by more than 20 % cannot reach MATCH_JACCARD: skipped (0).
+    """
+    best, shift = np.zeros(len(seqs)), np.zeros(len(seqs), dtype=int)
+    n_a = a.sum()
     for n, b in enumerate(seqs):
-        overlap = a @ b.astype(np.float32).T  # overlap[i, j]: shared keys of a[i], b[j]
-        lag = np.subtract.outer(np.arange(len(b)), np.arange(len(a))).T + len(a) - 1
-        inter = np.bincount(lag.ravel(), weights=overlap.ravel())
-        out[n] = np.max(inter / (a.sum() + b.sum() - inter))
-    return out
+        n_b = b.sum()
+        if min(n_a, n_b) < MATCH_JACCARD * max(n_a, n_b):
+            continue
+        # inter[lag, 87 + p]: cells shared by a and b moved by lag frames and p keys
+        inter = np.rint(fftconvolve(a.astype(float), b[::-1, ::-1].astype(float), mode="full"))
+        inter = inter[:, 87 - MAX_SHIFT: 88 + MAX_SHIFT]
+        jac = inter / (n_a + n_b - inter)
+        k = np.unravel_index(np.argmax(jac), jac.shape)
+        best[n], shift[n] = jac[k], MAX_SHIFT - k[1]  # key in b minus key in a
+    return best, shift
 
 
 def candidates() -> list[str]:
@@ -75,7 +88,7 @@ def parse_candidates(ids: list[str]) -> tuple[dict, dict, dict]:
             continue
         kept = list(plain)
         if kept:
-            sims = best_jaccard(roll, [plain[k] for k in kept])
+            sims, _ = best_jaccard(roll, [plain[k] for k in kept])
             if sims.max() >= DUPLICATE_JACCARD:
                 twin = kept[int(sims.argmax())]
                 skipped[cid] = f"duplicate of {twin} (Jaccard {sims.max():.3f})"
@@ -92,15 +105,15 @@ def match(plain: dict, expanded: dict, jsb: dict) -> dict[str, dict]:
     pairs = []
     for cid in plain:
         for was_expanded, roll in ((False, plain[cid]), (True, expanded[cid])):
-            sims = best_jaccard(roll, flat)
+            sims, shifts = best_jaccard(roll, flat)
             for k in np.nonzero(sims >= MATCH_JACCARD)[0]:
-                pairs.append((float(sims[k]), cid, seqs[k], was_expanded))
-    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+                pairs.append((float(sims[k]), cid, seqs[k], was_expanded, int(shifts[k])))
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2], p[3]))
     matched, used = {}, set()
-    for sim, cid, seq, was_expanded in pairs:
+    for sim, cid, seq, was_expanded, shift in pairs:
         if cid not in matched and seq not in used:
             matched[cid] = {"split": seq[0], "jsb_index": seq[1], "jaccard": round(sim, 3),
-                            "repeats_expanded": was_expanded}
+                            "repeats_expanded": was_expanded, "pitch_shift": shift}
             used.add(seq)
     return matched
 
@@ -135,11 +148,17 @@ def main() -> None:
         "music21": music21.__version__,
         "candidates": "music21 chorale list, Riemenschneider numbering, distinct corpus files",
         "skipped": skipped,
-        "criterion": (f"cell Jaccard of piano rolls maximised over time offset, with or without "
-                      f"repeats expanded; one-to-one best-first assignment at Jaccard >= {MATCH_JACCARD}"),
+        "criterion": (f"cell Jaccard of piano rolls maximised over time offset and pitch shift "
+                      f"(|shift| <= {MAX_SHIFT}), as parsed or with repeats expanded; one-to-one "
+                      f"best-first assignment at Jaccard >= {MATCH_JACCARD}; duplicates: Jaccard >= "
+                      f"{DUPLICATE_JACCARD} with a chorale kept earlier"),
         "unmatched_split": f"numpy default_rng({SEED}) permutation, JSB proportions 229:76:77",
         "counts": {"chorales": len(split), "matched": count(matched), "unmatched": count(unmatched),
-                   "total": count(split), "repeats_expanded": sum(m["repeats_expanded"] for m in matched.values())},
+                   "total": count(split)},
+        "unmatched": unmatched,
+        "matched_with_repeats_expanded": sorted(c for c, m in matched.items() if m["repeats_expanded"]),
+        "matched_with_pitch_shift": {c: m["pitch_shift"] for c, m in sorted(matched.items())
+                                     if m["pitch_shift"]},
     }
     table = {"about": about, "split": dict(sorted(split.items()))}
     Path(args.out).write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
