@@ -14,8 +14,9 @@ if [ "$(cat _build/.library-key 2>/dev/null)" != "$key" ]; then
   rm -rf _build/.jupyter_cache _build/.doctrees _build/html
 fi
 
-# STABLERNN_STATIC=1 makes every explorer show its static face (no kernel behind the page).
-STABLERNN_STATIC=1 .venv/bin/jupyter-book build . --builder html -W -n --keep-going
+# STABLERNN_STATIC=1 makes every explorer show its static face (no kernel behind the page);
+# TQDM_DISABLE=1 keeps build-time progress bars (live widgets in a kernel) off the static pages.
+STABLERNN_STATIC=1 TQDM_DISABLE=1 .venv/bin/jupyter-book build . --builder html -W -n --keep-going
 echo "$key" > _build/.library-key
 echo
 echo "The book is built: $(pwd)/_build/html/index.html  (serve it with: make serve)"
