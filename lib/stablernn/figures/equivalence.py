@@ -55,9 +55,9 @@ def equivalence_figure(d: Any) -> go.Figure:
     themed(fig, title=f"Recurrent vs {d.k}-truncated training<br><sup>weight gap ‖w<sub>rec</sub> − w<sub>trunc</sub>‖₂ "
                       f"{d.current[0]:.1e} (α/i), {d.current[2]:.1e} (constant) after {d.steps} steps</sup>",
            height=580)
-    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 62 / 580, x=0.0, yanchor="top"),
-                      title=dict(yref="container", y=1 - 8 / 580, yanchor="top", font_size=15),
-                      margin=dict(t=185))
+    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 72 / 580, x=0.0, yanchor="top"),
+                      title=dict(yref="container", y=1 - 20 / 580, yanchor="top", font_size=15),
+                      margin=dict(t=195))
     fig.update_annotations(font_size=13)
     return fig
 
