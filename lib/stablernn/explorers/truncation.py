@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import dynamics, linalg
-from .._validate import check_float, check_int
+from .._validate import check_array, check_float, check_int
 from ..figures.truncation import truncation_figure
 from .base import Control, Explorer
 
@@ -82,16 +82,34 @@ def errors_for_all_k(W: np.ndarray, U: np.ndarray, x: np.ndarray, v: np.ndarray,
     started from zero at input ``t - j``. One step later that run has length ``j + 2``, so
     ``G <- tanh([0, G[:, :-1]] W^T + U x_{t+1})``. Runs that start before the sequence see zero
     state and no input, which is exactly the full model: ``h^k_t = h_t`` for ``k >= t``.
-    ``O(T k_max n^2)`` work instead of one truncated model per k. Arguments are the validated
-    arrays of ``problem``: W (n, n), U (n, m), x (batch, T, m), v (n,), k_max >= 1.
+    ``O(T k_max n^2)`` work instead of one truncated model per k.
 
     Used in: Chapter 5 (the truncation explorer).
+
+    Parameters
+    ----------
+    W : ndarray
+        Shape (n, n).
+    U : ndarray
+        Shape (n, m).
+    x : ndarray
+        Shape (batch, T, m).
+    v : ndarray
+        Shape (n,), the readout.
+    k_max : int
+        >= 1.
 
     Returns
     -------
     (state_error (k_max,), output_error (k_max,)).
     """
-    batch, steps, n = x.shape[0], x.shape[1], W.shape[0]
+    W = check_array("W", W, square=True)
+    n = W.shape[0]
+    U = check_array("U", U, shape=(n, None))
+    x = check_array("x", x, shape=(None, None, U.shape[1]))
+    v = check_array("v", v, shape=(n,))
+    k_max = check_int("k_max", k_max, low=1)
+    batch, steps = x.shape[0], x.shape[1]
     full = dynamics.rnn_trajectory(W, U, x)[:, 1:]
     drive = x @ U.T
     G = np.zeros((batch, k_max, n))

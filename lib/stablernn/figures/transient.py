@@ -15,9 +15,10 @@ LOG_RANGE = (-4, 3)  # decades shown on the explorer's log axes
 
 
 def _point(k: int | None, values: np.ndarray) -> tuple[list, list]:
-    """A single marker at index k if it is inside the plotted range, else nothing."""
+    """A single marker at index k if it is inside the plotted range, else a gap (kept in the legend,
+    so that the legend and the plot area keep their size from one frame to the next)."""
     if k is None or k >= len(values):
-        return [], []
+        return [0], [np.nan]
     return [int(k)], [float(values[k])]
 
 
@@ -30,15 +31,16 @@ def transient_figure(d: Any) -> go.Figure:
                         subplot_titles=("‖A<sup>k</sup>‖₂ against k", "distance ‖h<sub>t</sub> − h′<sub>t</sub>‖₂, same inputs"))
     k = d.k.astype(float)
     lyap = (np.full_like(k, np.nan) if d.lyapunov_factor is None
-            else d.lyapunov_condition * d.lyapunov_factor**k)
+            else log_clip(d.lyapunov_condition * d.lyapunov_factor**k))
     lines = (
         (d.power_norms, "‖A<sup>k</sup>‖₂", dict(color=BLUE, width=3)),
         (d.radius**k, "ρ(A)<sup>k</sup> = r<sup>k</sup>", dict(color=VERMILLION, dash="dash")),
         (d.spectral_norm**k, "‖A‖₂<sup>k</sup> (one-step bound)", dict(color=GREY, dash="dot")),
         (lyap, "√κ(P) λ<sub>P</sub><sup>k</sup> (Lyapunov norm)", dict(color=GREEN, dash="dashdot")),
     )
-    for y, name, line in lines:
-        fig.add_trace(go.Scatter(x=k, y=log_clip(y), mode="lines", name=name, line=line), 1, 1)
+    for y, name, line in lines:  # NaN (no Lyapunov norm when r >= 1) stays a gap
+        fig.add_trace(go.Scatter(x=k, y=np.where(np.isnan(y), np.nan, log_clip(y)), mode="lines", name=name,
+                                 line=line), 1, 1)
     px, py = _point(d.k_peak, d.power_norms)
     fig.add_trace(go.Scatter(x=px, y=py, mode="markers", name="largest ‖A<sup>k</sup>‖₂",
                              marker=dict(color=ORANGE, size=12, symbol="diamond")), 1, 1)
@@ -60,14 +62,14 @@ def transient_figure(d: Any) -> go.Figure:
              f"<br><sup>largest ‖A<sup>k</sup>‖₂: {peak}; first ‖A<sup>k</sup>‖₂ < 1: {below}</sup>")
     themed(fig, title=title, height=520)
     fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 62 / 520, x=0.0, yanchor="top"),
-                      title=dict(yref="container", y=1 - 8 / 520, yanchor="top"), margin=dict(t=150, b=60))
+                      title=dict(yref="container", y=1 - 14 / 520, yanchor="top"), margin=dict(t=150, b=60))
     return fig
 
 
 def jacobian_figure(lags: np.ndarray, norms: np.ndarray, lam: float, label: str) -> go.Figure:
     """Measured ``||dh_t / dh_{t-k}||_2`` against the lag k beside the bound ``lam^k``."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=lags, y=log_clip(norms), mode="lines+markers", name=label,
+    fig.add_trace(go.Scatter(x=lags, y=log_clip(norms, 1e-30), mode="lines+markers", name=label,
                              line=dict(color=BLUE), marker=dict(size=4)))
     fig.add_trace(go.Scatter(x=lags, y=log_clip(lam ** lags.astype(float)), mode="lines",
                              name=f"bound λ<sup>k</sup>, λ = ‖W‖₂ = {lam:.2f}", line=dict(color=VERMILLION, dash="dash")))

@@ -20,26 +20,30 @@ def truncation_figure(d: Any) -> go.Figure:
     ``d`` is a :class:`stablernn.explorers.truncation.TruncationData`.
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, column_widths=[0.55, 0.45],
-                        subplot_titles=("truncation error against the context length k",
-                                        f"readout y<sub>t</sub> = v·h<sub>t</sub>, first sequence, k = {d.k}"))
+                        subplot_titles=("error against the context length k",
+                                        f"readouts y<sub>t</sub> = v·h<sub>t</sub>, k = {d.k}"))
     ks = d.ks.astype(float)
     fig.add_trace(go.Scatter(x=ks, y=log_clip(d.state_error, _FLOOR), mode="lines", name="measured max ‖h<sub>t</sub> − h<sup>k</sup><sub>t</sub>‖₂",
                              line=dict(color=BLUE, width=3)), 1, 1)
     fig.add_trace(go.Scatter(x=ks, y=log_clip(d.output_error, _FLOOR), mode="lines", name="measured readout error",
                              line=dict(color=GREEN, dash="dot")), 1, 1)
-    fig.add_trace(go.Scatter(x=ks[: len(d.bound)], y=log_clip(d.bound, _FLOOR), mode="lines",
+    # A trace with no number to show keeps its points as NaN (drawn as gaps, kept in the legend): the
+    # legend, and with it the plot area, must not change size from one frame to the next.
+    bound = log_clip(d.bound, _FLOOR) if len(d.bound) else np.full(len(ks), np.nan)
+    fig.add_trace(go.Scatter(x=ks, y=bound, mode="lines",
                              name="bound λ<sup>k</sup> L<sub>x</sub>B<sub>x</sub>/(1 − λ)",
                              line=dict(color=VERMILLION, dash="dash")), 1, 1)
     fig.add_trace(go.Scatter(x=[1, float(ks[-1])], y=[d.eps, d.eps], mode="lines", name="accuracy ε",
                              line=dict(color=GREY, dash="dot", width=1.5)), 1, 1)
     show_min = d.min_k_bound is not None and d.min_k_bound <= ks[-1]
-    fig.add_trace(go.Scatter(x=[d.min_k_bound] * 2 if show_min else [], y=[10.0 ** LOG_RANGE[0], d.eps] if show_min else [],
+    fig.add_trace(go.Scatter(x=[d.min_k_bound if show_min else 1.0] * 2,
+                             y=[10.0 ** LOG_RANGE[0], d.eps] if show_min else [np.nan, np.nan],
                              mode="lines", name="smallest k certified for ε", line=dict(color=PURPLE, width=2)), 1, 1)
     fig.add_trace(go.Scatter(x=[d.k], y=log_clip([d.error_at_k], _FLOOR), mode="markers", name="current k",
                              marker=dict(color=ORANGE, size=13, symbol="diamond", line=dict(color="#222", width=1))), 1, 1)
     fig.add_trace(go.Scatter(x=d.t, y=d.y_full, mode="lines", name="recurrent model", line=dict(color=BLUE, width=2.5),
                              showlegend=True), 1, 2)
-    fig.add_trace(go.Scatter(x=d.t, y=d.y_truncated, mode="lines", name=f"k-truncated model",
+    fig.add_trace(go.Scatter(x=d.t, y=d.y_truncated, mode="lines", name="k-truncated model",
                              line=dict(color=SKY if d.lam < 1 else VERMILLION, dash="dash", width=2)), 1, 2)
     fig.update_yaxes(type="log", range=list(LOG_RANGE), exponentformat="power", title_text="error", row=1, col=1)
     fig.update_xaxes(range=[0, float(ks[-1]) + 1], title_text="context length k", row=1, col=1)
@@ -47,7 +51,7 @@ def truncation_figure(d: Any) -> go.Figure:
     fig.update_yaxes(range=[-1.0, 1.0], title_text="y<sub>t</sub>", row=1, col=2)
     themed(fig, title=_title(d), height=540)
     fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 62 / 540, x=0.0, yanchor="top"),
-                      title=dict(yref="container", y=1 - 8 / 540, yanchor="top"), margin=dict(t=150, b=60))
+                      title=dict(yref="container", y=1 - 14 / 540, yanchor="top"), margin=dict(t=145, b=60))
     return fig
 
 

@@ -249,6 +249,9 @@ def _best_time(fn, repeats: int) -> float:
 def projection_timings(sizes=(32, 64, 128, 256), repeats: int = 5, n_iter: int = 20, seed: int = 0) -> ProjectionTimings:
     """Time the SVD projection and the power-iteration rescale on Gaussian matrices (best of ``repeats``).
 
+    Both run with one BLAS thread: on a shared machine, multithreaded LAPACK timings measure thread
+    scheduling more than the algorithms.
+
     Used in: Chapter 4 (the cost of imposing stability).
 
     Parameters
@@ -270,14 +273,21 @@ def projection_timings(sizes=(32, 64, 128, 256), repeats: int = 5, n_iter: int =
     repeats = check_int("repeats", repeats, low=1)
     n_iter = check_int("n_iter", n_iter, low=1)
     seed = check_int("seed", seed, low=0)
-    svd_s, power_s, err = [], [], []
-    for n in sizes:
-        W = linalg.random_matrix(int(n), spectral_norm=1.5, seed=seed)
-        svd_s.append(_best_time(lambda: linalg.project_spectral_norm(W, 1.0), repeats))
-        power_s.append(_best_time(lambda: linalg.rescale_spectral_norm(W, 1.0, n_iter=n_iter, seed=seed), repeats))
-        estimate = linalg.power_iteration_norm(W, n_iter=n_iter, tol=0.0, seed=seed)
-        err.append((1.5 - estimate) / 1.5)
-    return ProjectionTimings(sizes, np.array(svd_s), np.array(power_s), np.array(err), n_iter)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        rows = [_time_one(int(n), repeats, n_iter, seed) for n in sizes]
+    svd_s, power_s, err = (np.array(col) for col in zip(*rows))
+    return ProjectionTimings(sizes, svd_s, power_s, err, n_iter)
+
+
+def _time_one(n: int, repeats: int, n_iter: int, seed: int) -> tuple[float, float, float]:
+    """SVD seconds, power-iteration seconds and the power estimate's relative error for one size."""
+    W = linalg.random_matrix(n, spectral_norm=1.5, seed=seed)
+    svd = _best_time(lambda: linalg.project_spectral_norm(W, 1.0), repeats)
+    power = _best_time(lambda: linalg.rescale_spectral_norm(W, 1.0, n_iter=n_iter, seed=seed), repeats)
+    estimate = linalg.power_iteration_norm(W, n_iter=n_iter, tol=0.0, seed=seed)
+    return svd, power, (1.5 - estimate) / 1.5
 
 
 # ------------------------------------------------------------------ the running sum (Ch. 5)
