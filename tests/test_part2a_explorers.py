@@ -98,6 +98,8 @@ def test_try_it_answers_of_chapter_4():
     base, c2, r95 = (transient.transient_summary(*a) for a in ((0.9, 1.0), (0.9, 2.0), (0.95, 1.0)))
     assert c2[0] > base[0] and c2[2] > base[2]      # stronger coupling: higher and longer
     assert r95[0] > base[0] and r95[2] > base[2]    # r closer to one: higher and later
+    price = [transient.lyapunov_certificate(linalg.nonnormal_example(r, 1.0))[1] for r in (0.9, 0.95)]
+    assert price[1] > price[0]                       # ... and a Lyapunov norm with a larger sqrt(cond P)
     assert transient.compute(radius=0.9, coupling=0.0).power_norms == pytest.approx(0.9 ** np.arange(61))
 
 
