@@ -10,9 +10,10 @@ Usage:  python scripts/make_chorale_split.py PATH/TO/JSB_Chorales.mat [--compare
 3. Match each kept chorale to the JSB sequences (all three splits): cell Jaccard |A∩B| / |A∪B| of
    the binary piano rolls, maximised over every time offset and over pitch shifts of up to 12
    semitones (the JSB data centres some chorales on another tonic than music21's key analysis,
-   e.g. the relative major or the dominant, and in another octave), using the roll as parsed and the roll with repeats expanded by music21 (the JSB data
-   expands repeats). Pairs with Jaccard >= 0.8 are assigned one to one, best first; a matched
-   chorale takes its sequence's split.
+   e.g. the relative major or the dominant, and in another octave), using the roll as parsed
+   and the roll with repeats expanded by music21 (the JSB data expands repeats). Pairs with
+   Jaccard >= 0.8 are assigned one to one, best first; a matched chorale takes its sequence's
+   split. With --compare, print how the matches agree with another such table.
 4. Unmatched chorales are shuffled with a fixed seed and cut in the JSB proportions 229 : 76 : 77.
 
 The json holds no machine path; its "about" header records the method and the counts.

@@ -7,8 +7,8 @@ Conversion (``chorale_roll``), following the JSB Chorales data of Boulanger-Lewa
 - one frame per quarter note: frame t holds the notes sounding at beat t (onset <= t < onset +
   duration); notes that start and end between two beats fall between frames;
 - transpose by the nearest shift (-6..+5 semitones) that moves the tonic of the key music21
-  finds (its default key profiles, Aarden–Essen, on the four voices) to C, so major keys go to C major and minor
-  keys to C minor; then one octave up; column k is MIDI note 21 + k (88 keys).
+  finds (its default Aarden–Essen key profiles, on the four voices) to C, so major keys go to
+  C major and minor keys to C minor; then one octave up; column k is MIDI note 21 + k (88 keys).
 
 Which chorales (``scripts/make_chorale_split.py`` decides, ``chorale_split.json`` records):
 music21's chorale list in Riemenschneider numbering (the standard collection of 371 four-part
@@ -23,8 +23,8 @@ The split: each chorale is matched against the standard JSB ``.mat`` sequences b
 music21's repeat expansion, since the JSB data expands repeats); pairs are assigned one to one,
 best first, and a chorale whose best match reaches Jaccard 0.8 takes that sequence's split. The
 maximum also runs over pitch shifts of up to an octave, because the JSB data centres some chorales
-on another tonic (relative major, dominant) than music21's key analysis. The rest
-are split at random with a fixed seed in the JSB proportions 229 : 76 : 77. See the json's header.
+on another tonic (relative major, dominant) than music21's key analysis. The rest are split at
+random with a fixed seed in the JSB proportions 229 : 76 : 77. See the json's header.
 
 Parsing every chorale takes about a minute, so the rolls are cached in ``$STABLERNN_CACHE`` (or
 ``~/.cache/stablernn``): one ``.npz`` per set of chorales, named by a hash of the converter version,
@@ -163,7 +163,8 @@ def load_chorales(split: str | None = None, *, ids: Sequence[str] | None = None,
     Returns
     -------
     list of uint8 arrays (T_i, 88) with values in {0, 1}, in the order of ``chorale_ids(split)``
-    (or of ``ids``).
+    (or of ``ids``). Without ``ids`` and ``limit`` the first call parses every chorale (about a
+    minute) and caches them together, so the other splits then load at once.
 
     Used in: Chapter 8 (JSB-style chorales from music21).
     """

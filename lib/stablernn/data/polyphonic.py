@@ -74,7 +74,8 @@ def frame_nll(predictions: torch.Tensor, targets: torch.Tensor, mask: torch.Tens
         raise ValueError(f"predictions must have shape (B, L, 88) or (L, 88), got {tuple(predictions.shape)}")
     if targets.shape != predictions.shape or mask.shape != predictions.shape[:-1]:
         raise ValueError(f"targets must have shape {tuple(predictions.shape)} and mask "
-                         f"{tuple(predictions.shape[:-1])}; got {tuple(targets.shape)} and {tuple(mask.shape)}")
+                         f"{tuple(predictions.shape[:-1])}; got {tuple(targets.shape)} and "
+                         f"{tuple(mask.shape)}")
     mask = mask.bool()
     if not mask.any():
         raise ValueError("mask must select at least one frame")
