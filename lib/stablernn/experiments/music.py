@@ -34,7 +34,7 @@ PUBLISHED = {
 }
 
 CONFIGS = {
-    "full": {"hidden": 96, "epochs": 30, "patience": 5, "lr": 3e-3, "batch_size": 16, "clip": 1.0,
+    "full": {"hidden": 128, "epochs": 100, "patience": 10, "lr": 1e-2, "batch_size": 16, "clip": 1.0,
              "max_norm": 0.999, "forget_bound": 0.5, "seed": 0, "limit": None},
     "quick": {"hidden": 16, "epochs": 3, "patience": None, "lr": 1e-2, "batch_size": 8, "clip": 1.0,
               "max_norm": 0.999, "forget_bound": 0.5, "seed": 0, "limit": {"train": 16, "valid": 6, "test": 6}},

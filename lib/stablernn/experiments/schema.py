@@ -122,6 +122,8 @@ def validate(results: Any) -> dict:
 
 def _check_consistency(results: dict) -> None:
     """What the schema cannot say: equal lengths, k grid increasing, k_within consistent with values."""
+    from .truncation import smallest_k_within
+
     if results["name"] != "truncation":
         return
     tol = results["metrics"]["tolerance"]
@@ -129,7 +131,7 @@ def _check_consistency(results: dict) -> None:
         ks, values = row["k"], row["values"]
         if len(ks) != len(values) or any(a >= b for a, b in zip(ks, ks[1:])):
             raise ResultsError(f"truncation {row['model']}: k must increase and match values in length")
-        expected = next((k for k, v in zip(ks, values) if v <= (1 + tol) * row["full"]), None)
+        expected = smallest_k_within(ks, values, row["full"], tol)
         if row["k_within"] != expected:
             raise ResultsError(f"truncation {row['model']}: k_within is {row['k_within']}, the values give {expected}")
 

@@ -1,0 +1,129 @@
+"""Numbers of the results files as short strings for the chapters' tables and captions.
+
+Chapters 8 and 9 insert every number with myst-nb ``glue``; these functions turn a validated
+results dictionary into ``{glue name: text}`` so that a chapter cell is one loop.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+__all__ = ["source_line", "music_values", "wordlm_values", "truncation_values", "datastability_values", "key"]
+
+
+def key(label: str) -> str:
+    """A glue-safe version of a model label: ``"tanh-stable"`` → ``"tanh_stable"``."""
+    return label.replace("-", "_")
+
+
+def source_line(results: dict) -> str:
+    """Where the numbers came from: command, date, commit, run time and device.
+
+    Used in: Chapters 8 and 9 (the caption under every table and figure).
+    """
+    meta = results["meta"]
+    date = _dt.datetime.fromisoformat(meta["date"]).strftime("%Y-%m-%d")
+    commit = meta["git_commit"][:7] + (" + local changes" if meta["git_commit"].endswith("-dirty") else "")
+    minutes = meta["seconds"] / 60
+    run = f"{minutes:.1f} min" if minutes >= 1 else f"{meta['seconds']:.0f} s"
+    return (f"Source: {meta['command']} — run {date}, commit {commit}, {run} on "
+            f"{meta['machine']['device']} ({meta['machine']['cpu_count']} CPUs).")
+
+
+def music_values(results: dict, prefix: str = "mu") -> dict[str, str]:
+    """Test and validation NLL per model, ratios, baselines, data sizes and published numbers.
+
+    Used in: Chapter 8 (the music table).
+    """
+    m = results["metrics"]
+    out = {f"{prefix}_source": source_line(results)}
+    for row in m["models"]:
+        k = key(row["model"])
+        out[f"{prefix}_{k}_test"] = f"{row['test_nll']:.2f}"
+        out[f"{prefix}_{k}_epochs"] = str(row["history"]["best_epoch"] or row["history"]["epochs_run"])
+        out[f"{prefix}_{k}_params"] = f"{row['parameters']:,}"
+        out.update(_weights(prefix, k, row["weights"]))
+    for kind, ratio in m["relative_change"].items():
+        out[f"{prefix}_{kind}_ratio"] = f"{ratio:.3f}"
+    out[f"{prefix}_bernoulli"] = f"{m['baselines']['bernoulli']:.2f}"
+    out[f"{prefix}_logistic"] = f"{m['baselines']['logistic_previous_frame']:.2f}"
+    for split, size in m["data"].items():
+        out[f"{prefix}_{split}_n"] = str(size["sequences"])
+        out[f"{prefix}_{split}_frames"] = f"{size['frames']:,}"
+    cfg = results["config"]
+    out[f"{prefix}_hidden"] = str(cfg["hidden"])
+    out[f"{prefix}_epochs_max"] = str(cfg["epochs"])
+    out[f"{prefix}_patience"] = str(cfg["patience"])
+    out[f"{prefix}_lr"] = f"{cfg['lr']:g}"
+    return out
+
+
+def _weights(prefix: str, k: str, weights: dict) -> dict[str, str]:
+    out = {}
+    if "spectral_norm_W" in weights:
+        out[f"{prefix}_{k}_norm"] = f"{weights['spectral_norm_W']:.3f}"
+        out[f"{prefix}_{k}_radius"] = f"{weights['spectral_radius_W']:.3f}"
+    return out
+
+
+def wordlm_values(results: dict, prefix: str = "wl") -> dict[str, str]:
+    """Test perplexity per model, ratios beside the published ratios, budget of the run.
+
+    Used in: Chapter 8 (the word-LM table).
+    """
+    m = results["metrics"]
+    out = {f"{prefix}_source": source_line(results)}
+    for row in m["models"]:
+        k = key(row["model"])
+        out[f"{prefix}_{k}_test"] = f"{row['test_ppl']:.1f}"
+        out.update(_weights(prefix, k, row["weights"]))
+    for kind, ratio in m["relative_change"].items():
+        out[f"{prefix}_{kind}_ratio"] = f"{ratio:.3f}"
+        out[f"{prefix}_{kind}_paper_ratio"] = f"{results['published']['relative_change'][kind]:.3f}"
+    cfg = results["config"]
+    for name in ("embedding", "hidden", "bptt", "batch_size", "segments"):
+        out[f"{prefix}_{name}"] = str(cfg[name])
+    out[f"{prefix}_train_tokens"] = f"{m['tokens']['train']:,}"
+    out[f"{prefix}_test_tokens"] = f"{m['tokens']['test']:,}"
+    out[f"{prefix}_vocab"] = f"{m['vocab_size']:,}"
+    out[f"{prefix}_lr"] = f"{cfg['lr']:g}"
+    return out
+
+
+def truncation_values(results: dict, prefix: str = "tr") -> dict[str, str]:
+    """Smallest k within tolerance and the gaps at k = 1 per experiment and model.
+
+    Used in: Chapter 9 (truncation table).
+    """
+    m = results["metrics"]
+    out = {f"{prefix}_source": source_line(results), f"{prefix}_tol": f"{m['tolerance']:.0%}"}
+    for row in m["models"]:
+        k = f"{prefix}_{row['experiment']}_{key(row['model'])}"
+        out[f"{k}_kwithin"] = "none" if row["k_within"] is None else str(row["k_within"])
+        out[f"{k}_gap1"] = f"{100 * (row['values'][0] / row['full'] - 1):.0f} %"
+        out[f"{k}_full"] = f"{row['full']:.2f}" if row["metric"] == "nll" else f"{row['full']:.1f}"
+        out[f"{k}_kmax"] = str(row["k"][-1])
+    return out
+
+
+def datastability_values(results: dict, prefix: str = "ds") -> dict[str, str]:
+    """Contraction-factor summaries and gradient decay per experiment and model.
+
+    Used in: Chapter 9 (data-dependent stability).
+    """
+    out = {f"{prefix}_source": source_line(results)}
+    for row in results["metrics"]["models"]:
+        k = f"{prefix}_{row['experiment']}_{key(row['model'])}"
+        c = row["contraction"]
+        out[f"{k}_median"] = f"{c['median']:.2f}"
+        out[f"{k}_q95"] = f"{c['q95']:.2f}"
+        out[f"{k}_max"] = f"{c['max']:.2f}"
+        out[f"{k}_below"] = f"{100 * c['fraction_below_1']:.0f} %"
+        g = row["gradient_vs_lag"]["norms"]
+        lag = min(20, len(g) - 1)
+        out[f"{k}_lag"] = str(lag)
+        out[f"{k}_decay"] = f"{g[lag] / g[0]:.1e}"
+        w = row["weights"]
+        if "spectral_norm_W" in w:
+            out[f"{k}_norm"] = f"{w['spectral_norm_W']:.2f}"
+    return out

@@ -1,0 +1,75 @@
+"""Figures of Chapter 8 (stable and unstable models in practice), drawn from results files.
+
+Each function takes the validated results dictionaries of ``stablernn.experiments`` (plain JSON)
+and returns a plotly figure; nothing here trains or reads files.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .theme import BLUE, GREY, ORANGE, SKY, VERMILLION, round_sig, themed
+
+#: colour and dash of each model label, shared by every Part III figure
+STYLE = {
+    "tanh": dict(color=VERMILLION, dash="solid"),
+    "tanh-stable": dict(color=ORANGE, dash="dash"),
+    "lstm": dict(color=BLUE, dash="solid"),
+    "lstm-stable": dict(color=SKY, dash="dash"),
+}
+NAMES = {"tanh": "tanh RNN", "tanh-stable": "tanh RNN, stable", "lstm": "LSTM", "lstm-stable": "LSTM, stable"}
+
+
+def training_curves(music: dict, wordlm: dict) -> go.Figure:
+    """Validation loss during training: music NLL per epoch (left), word-LM perplexity per token (right).
+
+    Used in: Chapter 8 (training curves).
+    """
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("music: validation NLL (nats per frame)",
+                                        "word LM: validation perplexity"))
+    for row in music["metrics"]["models"]:
+        h = row["history"]
+        fig.add_trace(go.Scatter(x=list(range(1, len(h["valid_loss"]) + 1)), y=round_sig(h["valid_loss"]),
+                                 mode="lines+markers", marker_size=4, line=STYLE[row["model"]],
+                                 name=NAMES[row["model"]], legendgroup=row["model"]), 1, 1)
+    for row in wordlm["metrics"]["models"]:
+        h = row["history"]
+        fig.add_trace(go.Scatter(x=h["tokens"], y=round_sig(h["valid_ppl"]), mode="lines+markers",
+                                 line=STYLE[row["model"]], name=NAMES[row["model"]], legendgroup=row["model"],
+                                 showlegend=False), 1, 2)
+    fig.update_xaxes(title_text="epoch", row=1, col=1)
+    fig.update_xaxes(title_text="training tokens seen", row=1, col=2)
+    fig.update_yaxes(title_text="NLL (nats per frame)", row=1, col=1)
+    fig.update_yaxes(title_text="perplexity", type="log", row=1, col=2)
+    themed(fig, title="Validation loss during training (best epoch kept for music)", height=430)
+    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0.0), margin=dict(b=95))
+    return fig
+
+
+def relative_change(music: dict, wordlm: dict) -> go.Figure:
+    """Stable / unstable ratio of the test metric: this book's two experiments beside the paper's.
+
+    Used in: Chapter 8 (does stability cost accuracy?).
+    """
+    kinds = ["tanh", "lstm"]
+    labels = ["tanh RNN", "LSTM"]
+    series = [
+        ("this book: music, NLL", music["metrics"]["relative_change"], VERMILLION),
+        ("this book: word LM, perplexity", wordlm["metrics"]["relative_change"], BLUE),
+        ("Miller & Hardt: WikiText-2, perplexity", wordlm["published"]["relative_change"], GREY),
+    ]
+    fig = go.Figure()
+    for name, values, colour in series:
+        y = [float(values[k]) for k in kinds]
+        fig.add_trace(go.Bar(x=labels, y=round_sig(y), name=name, marker_color=colour,
+                             text=[f"{v:.3f}" for v in y], textposition="outside"))
+    fig.add_hline(y=1.0, line=dict(color="#444", width=1, dash="dot"))
+    top = max(max(float(v[k]) for k in kinds) for _, v, _ in series)
+    low = min(min(float(v[k]) for k in kinds) for _, v, _ in series)
+    fig.update_yaxes(title_text="stable / unstable (below 1: stable is better)",
+                     range=[min(0.9, low - 0.03), max(1.1, top + 0.04)])
+    themed(fig, title="Does imposing stability cost accuracy? Ratio of test metrics, stable / unstable", height=420)
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.15, x=0.0), margin=dict(b=80))
+    return fig
