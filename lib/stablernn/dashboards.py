@@ -1,40 +1,147 @@
 """Voilà dashboards: full-screen apps composed from the book's explorers, with no code showing.
 
-Each ``*_app()`` returns one ipywidgets container: a title, a two-sentence explanation, and the
-explorer's live face (controls beside the plots). ``notebooks/dashboards/*.ipynb`` call one of them.
+Each dashboard is a title, a two-sentence explanation and one live widget (controls beside the
+plots). ``notebooks/dashboards/<name>.ipynb`` is one line: ``show_dashboard("<name>")``; the
+landing page ``index.ipynb`` links them all.
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
+from typing import Callable
+
+from ._validate import check_choice
 
 STYLE = """
 <style>
   .stablernn-dash h1 { font-size: 1.9rem; margin: 0.2rem 0 0.4rem 0; }
-  .stablernn-dash p { font-size: 1.1rem; max-width: 62rem; line-height: 1.45; margin: 0 0 0.8rem 0; }
+  .stablernn-dash p, .stablernn-dash li { font-size: 1.1rem; max-width: 62rem; line-height: 1.45; }
+  .stablernn-dash p { margin: 0 0 0.8rem 0; }
   .stablernn-dash .widget-label, .stablernn-dash .widget-readout { font-size: 1rem; }
+  .stablernn-dash a { color: #0072B2; }
 </style>
 """
 
 
-def app(title: str, explanation: str, body):
-    """A dashboard page: title, explanation and one widget, laid out for a projector or a laptop."""
+@dataclass(frozen=True)
+class Dashboard:
+    """One dashboard: its title, a two-sentence explanation, the chapter it comes from, its widget."""
+
+    title: str
+    explanation: str
+    chapter: str
+    body: Callable[[], object]
+
+
+def _explorer(module: str) -> Callable[[], object]:
+    def body():
+        import importlib
+
+        return importlib.import_module(f"stablernn.explorers.{module}").explorer().widget()
+
+    return body
+
+
+def _instability() -> object:
     import ipywidgets as W
 
-    header = W.HTML(f"{STYLE}<h1>{html.escape(title)}</h1><p>{html.escape(explanation)}</p>")
-    page = W.VBox([header, body], layout=W.Layout(padding="8px 16px", width="100%"))
+    from .explorers import instability
+
+    return W.VBox([instability.contraction_explorer().widget(), instability.descent_explorer().widget()])
+
+
+def _equivalence() -> object:
+    import torch
+
+    from .explorers import equivalence
+    from .lessons import part2b_equivalence as lesson
+
+    torch.set_num_threads(1)  # a small grid; one thread is faster than two on a busy 2-core machine
+    grid = lesson.equivalence_grid(lesson.EquivalenceSetup(), (1, 2, 4, 8, 16, 32), steps=200, progress=False)
+    return equivalence.explorer(grid).widget()
+
+
+def _training() -> object:
+    from .live_training import SideBySide
+
+    return SideBySide().widget
+
+
+DASHBOARDS: dict[str, Dashboard] = {
+    "stability": Dashboard(
+        "Stability: spectral radius versus spectral norm",
+        "Choose the spectral radius and the non-normality of the recurrent matrix W. The eigenvalues "
+        "decide the long run, but only a spectral norm below 1 makes every step a contraction, so that "
+        "trajectories driven by the same inputs come together.",
+        "Chapter 1", _explorer("spectral")),
+    "gradients": Dashboard(
+        "Gradients through time",
+        "How fast does the gradient of the last state with respect to earlier states shrink or grow with "
+        "the lag? The spectral norm of W bounds the rate; the spectral radius and non-normality shape it.",
+        "Chapter 2", _explorer("gradients")),
+    "receptive_fields": Dashboard(
+        "Receptive fields of dilated causal convolutions",
+        "Stack causal convolutions and choose the kernel size and the dilations. The receptive field "
+        "R = 1 + Σ (K − 1) d grows linearly with depth without dilation and exponentially with doubling.",
+        "Chapter 3", _explorer("receptive_field")),
+    "truncation": Dashboard(
+        "Truncation: how much context does a stable RNN need?",
+        "Set the stability constant λ (the spectral norm of W) and the context length k. The error of the "
+        "k-truncated model falls like λ^k under the theorem's bound when λ < 1, and truncation fails when λ ≥ 1.",
+        "Chapter 5", _explorer("truncation")),
+    "equivalence": Dashboard(
+        "Training equivalence: recurrent versus truncated gradient descent",
+        "Gradient descent on a stable recurrent model and on its k-truncated version, from the same "
+        "initial weights. Move k: the weight gap after training shrinks geometrically, and Run trains both live.",
+        "Chapter 6", _equivalence),
+    "instability": Dashboard(
+        "When stability fails",
+        "Above: a nominally unstable tanh RNN (‖W‖₂ > 1) can still contract along the trajectories its "
+        "inputs produce. Below: gradient descent on an unstable scalar model, with and without clipping or projection.",
+        "Chapter 7", _instability),
+    "train": Dashboard(
+        "Train it yourself: unconstrained versus stable",
+        "Train an unconstrained and a stable tanh RNN side by side from the same initial weights. Watch the "
+        "validation loss and the spectral norm of W: the stable model keeps ‖W‖₂ < 1 at little cost in loss.",
+        "Chapters 4 and 8", _training),
+}
+
+
+def _header(title: str, explanation: str):
+    import ipywidgets as W
+
+    return W.HTML(f"{STYLE}<h1>{html.escape(title)}</h1><p>{html.escape(explanation)}</p>")
+
+
+def app(name: str):
+    """The dashboard ``name`` (a key of ``DASHBOARDS``) as one ipywidgets container."""
+    import ipywidgets as W
+
+    d = DASHBOARDS[check_choice("name", name, DASHBOARDS)]
+    page = W.VBox([_header(d.title, d.explanation), d.body()], layout=W.Layout(padding="8px 16px", width="100%"))
     page.add_class("stablernn-dash")
     return page
 
 
-def stability_app():
-    """Stability dashboard: the spectral-radius explorer of Chapter 1."""
-    from .explorers import spectral
+def index():
+    """The landing page: what the dashboards are, with a link to each."""
+    import ipywidgets as W
 
-    return app(
-        "Stability: spectral radius versus spectral norm",
-        "Choose the spectral radius and the non-normality of the recurrent matrix W. The eigenvalues "
-        "decide the long run, but only a spectral norm below 1 makes every step a contraction, so "
-        "that trajectories driven by the same inputs come together.",
-        spectral.explorer().widget(),
-    )
+    items = "".join(
+        f"<li><a href='{name}.ipynb'><b>{html.escape(d.title)}</b></a> ({d.chapter}). "
+        f"{html.escape(d.explanation)}</li>" for name, d in DASHBOARDS.items())
+    page = W.HTML(
+        f"{STYLE}<h1>Do Recurrent Models Need to Be Recurrent? Dashboards</h1>"
+        "<p>Live versions of the book's explorers, to present or to play with. Every control is a slider "
+        "or a menu: use the mouse, or focus a control with Tab and move it with the arrow keys.</p>"
+        f"<ul>{items}</ul>")
+    page.add_class("stablernn-dash")
+    return page
+
+
+def show_dashboard(name: str) -> None:
+    """Display the dashboard ``name`` (or the landing page for ``"index"``) in Voilà."""
+    from IPython.display import display
+
+    display(index() if name == "index" else app(name))

@@ -19,7 +19,7 @@ harmonisations of one melody score at most about 0.83). The json's header lists 
 and why; what is left are the unique four-part chorales.
 
 The split: each chorale is matched against the standard JSB ``.mat`` sequences by cell Jaccard
-|A ∩ B| / |A ∪ B| of the two piano rolls, maximised over a time offset (and with or without
+``|A ∩ B| / |A ∪ B|`` of the two piano rolls, maximised over a time offset (and with or without
 music21's repeat expansion, since the JSB data expands repeats); pairs are assigned one to one,
 best first, and a chorale whose best match reaches Jaccard 0.8 takes that sequence's split. The
 maximum also runs over pitch shifts of up to an octave, because the JSB data centres some chorales

@@ -36,7 +36,7 @@ def scalar_states(a: float, x) -> np.ndarray:
 
     Parameters
     ----------
-    a : float, the recurrent weight (any real; |a| > 1 is unstable)
+    a : float, the recurrent weight (any real; ``|a| > 1`` is unstable)
     x : array (T,), the inputs
 
     Returns
