@@ -116,6 +116,10 @@ def voila_url():
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"Voilà did not start; see {log / 'voila.log'}")
                 time.sleep(0.5)
+        # wait (bounded) until every dashboard's preheated kernel is ready, as a reader would find it
+        n = len(list((ROOT / "notebooks" / "dashboards").glob("*.ipynb")))
+        while time.time() < deadline and (log / "voila.log").read_text().count("is filled with") < n:
+            time.sleep(0.5)
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group: its kernels go too

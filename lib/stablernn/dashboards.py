@@ -15,6 +15,7 @@ from ._validate import check_choice
 
 STYLE = """
 <style>
+  .stablernn-dash { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
   .stablernn-dash h1 { font-size: 1.9rem; margin: 0.2rem 0 0.4rem 0; }
   .stablernn-dash p, .stablernn-dash li { font-size: 1.1rem; max-width: 62rem; line-height: 1.45; }
   .stablernn-dash p { margin: 0 0 0.8rem 0; }

@@ -1,0 +1,98 @@
+"""The dashboards' server refuses what it must not serve, and keeps serving afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser  # needs the Voilà server fixture
+
+FORBIDDEN = [
+    "/voila/files/voila.json",                       # configuration next to the dashboards
+    "/voila/files/stability.ipynb",                  # a dashboard's source
+    "/voila/files/..%2F..%2Frequirements.txt",       # repository files outside the dashboards
+    "/voila/files/../../pyproject.toml",
+    "/voila/render/../../README.md",
+    "/voila/static/..%2F..%2Fapp.py",
+    "/voila/templates/stablernn/static/..%2F..%2F..%2Findex.html.j2",
+    "/files/requirements.txt",
+    "/api/contents",
+    "/api/kernels",
+    "/voila/render/does-not-exist.ipynb",
+    "/voila/render/%00.ipynb",
+]
+SECRETS = ("jupyter-book==", "[project]", "VoilaConfiguration", "Traceback", "show_dashboard(")
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(errors="replace")
+
+
+@pytest.mark.parametrize("path", FORBIDDEN)
+def test_refuses_files_outside_the_allow_list_without_a_traceback(voila_url, path):
+    status, body = fetch(voila_url + path)
+    assert status >= 400, f"{path} was served ({status})"
+    for secret in SECRETS:
+        assert secret not in body, f"{path}: the answer contains {secret!r}"
+
+
+@pytest.mark.parametrize("query", ["?x=%ff%00", "?kernel_name=../../etc", "?voila-template=../../lab",
+                                    "?" + "a=1&" * 500])
+def test_malformed_parameters_do_not_break_a_dashboard(voila_url, query):
+    status, body = fetch(f"{voila_url}/voila/render/truncation.ipynb{query}")
+    assert status in (200, 400, 404, 414)
+    assert "Traceback" not in body and "show_dashboard(" not in body
+
+
+def test_server_keeps_serving_after_refusals(voila_url):
+    for path in FORBIDDEN[:4]:
+        fetch(voila_url + path)
+    status, body = fetch(f"{voila_url}/voila/render/stability.ipynb")
+    assert status == 200 and "kernelId" in body
+
+
+def test_front_end_cannot_execute_code(voila_url, tmp_path):
+    """A client that sends its own execute_request over the kernel websocket gets nothing run."""
+    import websockets
+
+    status, body = fetch(f"{voila_url}/voila/render/stability.ipynb")
+    kernel = re.search(r'"kernelId": *"([0-9a-f-]+)"', body).group(1)
+    marker = tmp_path / "executed"
+    code = f"open({str(marker)!r}, 'w').write('x')"
+    ws_url = voila_url.replace("http", "ws") + f"/api/kernels/{kernel}/channels"
+
+    async def attempt(msg_type: str, content: dict) -> list[str]:
+        seen = []
+        async with websockets.connect(ws_url, max_size=None) as ws:
+            msg_id = uuid.uuid4().hex
+            await ws.send(json.dumps({
+                "header": {"msg_id": msg_id, "msg_type": msg_type, "username": "t", "session": "t",
+                           "version": "5.3", "date": ""},
+                "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [], "content": content}))
+            try:
+                while True:
+                    reply = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+                    if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                        seen.append(reply["header"]["msg_type"])
+            except (asyncio.TimeoutError, websockets.ConnectionClosed):
+                return seen
+
+    # the channel itself works (so the test can fail): a harmless request is answered
+    assert "kernel_info_reply" in asyncio.run(attempt("kernel_info_request", {}))
+    replies = asyncio.run(attempt("execute_request", {
+        "code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False,
+        "stop_on_error": True}))
+    assert not marker.exists(), "code sent by the front end was executed"
+    assert "execute_reply" not in replies
