@@ -274,7 +274,7 @@ def contraction_factors(W: Any, states: Any) -> np.ndarray:
     ``J_t = diag(1 - h_t^2) W`` is the Jacobian ``dh_t / dh_{t-1}``; its spectral norm is the
     factor ``lambda_hat_t`` by which the step shrinks (or stretches) small perturbations.
 
-    Used in: Chapter 6 (data-dependent stability).
+    Used in: Chapter 7 (data-dependent stability), Part III.
 
     Parameters
     ----------
@@ -301,7 +301,7 @@ def jacobian_norms_vs_lag(W: Any, states: Any, kind: str = "rnn", average: bool 
     ``dh_T / dh_{T-l} = J_T J_{T-1} ... J_{T-l+1}`` with ``J_s = diag(1 - h_s^2) W`` (tanh RNN)
     or ``J_s = W`` (linear system); the product is accumulated from T backwards, ``O(T n^3)``.
 
-    Used in: Chapters 2 and 6 (vanishing and exploding gradients against lag).
+    Used in: Chapters 2 and 7 (vanishing and exploding gradients against lag).
 
     Parameters
     ----------

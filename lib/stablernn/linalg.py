@@ -129,7 +129,7 @@ def power_iteration_norm(W: Any, n_iter: int = 100, tol: float = 1e-10, seed: in
     rate ``(sigma_2 / sigma_1)^2`` per iteration; it stops early once the relative change is
     below ``tol``. Cost ``O(n_iter * n * m)`` instead of the ``O(n m min(n, m))`` of an SVD.
 
-    Used in: Chapter 5 (cheap projection during training).
+    Used in: Chapter 4 (cheap projection during training).
 
     Parameters
     ----------
@@ -445,7 +445,7 @@ def project_spectral_norm(W: Any, max_norm: float) -> np.ndarray:
     Exact Euclidean (Frobenius) projection onto the spectral-norm ball. Matrices already inside
     are returned unchanged (a copy). Cost: one SVD, ``O(n m min(n, m))``.
 
-    Used in: Chapter 5 (projected gradient descent for the RNN).
+    Used in: Chapter 4 (projected gradient descent for the RNN).
 
     Parameters
     ----------
@@ -474,7 +474,7 @@ def rescale_spectral_norm(W: Any, max_norm: float, n_iter: int = 20, seed: int |
     result can exceed ``max_norm`` slightly when ``n_iter`` is small or the top singular values
     are close. Its merit is cost: ``O(n_iter n m)``.
 
-    Used in: Chapter 5 (cheap alternative to the SVD projection).
+    Used in: Chapter 4 (cheap alternative to the SVD projection).
 
     Parameters
     ----------
@@ -507,7 +507,7 @@ def project_rows_l1(W: Any, radius: Any) -> np.ndarray:
     ``theta > 0`` chosen so that the result has l1 norm exactly ``r``. Rows already inside the
     ball are unchanged. Afterwards ``inf_norm(result) <= max(radius)``.
 
-    Used in: Chapter 5 (projected gradient descent for the LSTM).
+    Used in: Chapter 4 (projected gradient descent for the LSTM).
 
     Parameters
     ----------

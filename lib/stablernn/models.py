@@ -119,7 +119,7 @@ class TanhRNN(_RecurrentModel):
     num_layers : int >= 1;  vocab_size : int >= 1 or None;  dropout : float in [0, 1)
         Stacked layers; token inputs through an embedding; dropout on embeddings and readout inputs.
 
-    Used in: Chapters 1-2 (recurrent models, BPTT), Chapter 5 (truncation, projection), Part III (experiments).
+    Used in: Chapters 1-2 (recurrent models, BPTT), Chapters 4-6 (projection, truncation, training), Part III (experiments).
     """
 
     def __init__(
@@ -224,7 +224,7 @@ def truncated_forward(model: nn.Module, x: torch.Tensor, k: int) -> torch.Tensor
     -------
     tensor (B, T, output_size)
 
-    Used in: Chapter 5 (stable models are feed-forward), Chapter 6 (test-time truncation), Part III.
+    Used in: Chapter 5 (stable models are feed-forward), Chapter 9 (test-time truncation), Part III.
     """
     if not isinstance(model, _RecurrentModel):
         raise TypeError(f"model must be a TanhRNN or LSTMModel, got {type(model).__name__}")

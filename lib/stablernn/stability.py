@@ -163,7 +163,7 @@ def lstm_condition(params: Any, forget_bound: float | None = None, input_bound: 
     lambda < 1: it is sufficient, with no margin (lambda -> 1 at its boundary).
     ``lstm_block_radii`` uses the same split with a margin.
 
-    Used in: Chapter 4 (LSTM stability), Chapter 5 (stable LSTM training).
+    Used in: Chapter 4 (LSTM stability and stable LSTM training).
 
     Parameters
     ----------
@@ -196,7 +196,7 @@ def lstm_block_radii(forget_bound: float, margin: float = 1e-3) -> dict[str, flo
     Each of the four terms of lambda gets ``(1 - margin)(1 - f)/4``: ``r_i = r_o = (1 - margin)(1 - f)``,
     ``r_z = (1 - margin)(1 - f)/4``, ``r_f = (1 - margin)(1 - f)^2``.
 
-    Used in: Chapter 5 (stable LSTM training).
+    Used in: Chapter 4 (stable LSTM training), Part III (experiments).
 
     Parameters
     ----------
@@ -253,7 +253,7 @@ def project_rnn_(
     estimate of ``||weight||_2``: cheaper, not a projection, and may leave the norm slightly
     above ``max_norm`` (power iteration underestimates). Matrices inside are left untouched.
 
-    Used in: Chapter 5 (projected gradient descent for the RNN).
+    Used in: Chapter 4 (projected gradient descent for the RNN).
 
     Parameters
     ----------
@@ -314,7 +314,7 @@ def project_lstm_(weight_hh: Any, forget_bound: float, margin: float = 1e-3) -> 
     ``forget_bound`` is an assumption on the forget gate that the caller must ensure (check it
     with ``forget_gate_bound``).
 
-    Used in: Chapter 5 (projected gradient descent for the LSTM).
+    Used in: Chapter 4 (projected gradient descent for the LSTM).
 
     Parameters
     ----------
@@ -343,7 +343,7 @@ def lstm_params_from_torch(lstm_module: Any) -> dict[str, np.ndarray]:
     Splits ``weight_hh_l0`` / ``weight_ih_l0`` into the blocks i, f, g (= z), o and adds the two
     biases ``b_ih + b_hh`` (zeros if the module has no bias).
 
-    Used in: Chapter 5 (checking a trained LSTM).
+    Used in: Chapter 4 (checking a trained LSTM).
 
     Parameters
     ----------

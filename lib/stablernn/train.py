@@ -270,7 +270,7 @@ def evaluate(
     -------
     float: the loss averaged over all counted steps of the data.
 
-    Used in: Chapter 6 (test-time truncation), Part III (experiments).
+    Used in: Chapter 9 (test-time truncation), Part III (experiments).
     """
     model = _check_model(model)
     loss = check_choice("loss", loss, LOSSES)
@@ -366,7 +366,7 @@ def train(
     -------
     TrainResult. With validation data the model ends with the weights of its best epoch.
 
-    Used in: Chapter 2 (BPTT), Chapter 5 (projected training, training equivalence), Part III (experiments).
+    Used in: Chapter 2 (BPTT), Chapters 4 and 6 (projected training, training equivalence), Part III (experiments).
     """
     model = _check_model(model)
     mode, k, chunk = _check_mode(model, mode, k, chunk)
