@@ -180,3 +180,9 @@ def test_report_values_for_the_chapters(quick_results):
         assert meta["command"] in line and meta["date"][:10] in line and meta["git_commit"][:7] in line
     rows = {r["model"]: r for r in quick_results["music"]["metrics"]["models"]}
     assert values["mu_tanh_test"] == f"{rows['tanh']['test_nll']:.2f}"
+
+
+def test_quick_music_beats_independent_keys(quick_results):
+    """Chapter 8, §8.5: seconds of training already take every model below the independent-keys baseline."""
+    music = quick_results["music"]["metrics"]
+    assert all(r["test_nll"] < music["baselines"]["bernoulli"] for r in music["models"])

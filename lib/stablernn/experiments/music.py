@@ -36,8 +36,8 @@ PUBLISHED = {
 CONFIGS = {
     "full": {"hidden": 128, "epochs": 100, "patience": 10, "lr": 1e-2, "batch_size": 16, "clip": 1.0,
              "max_norm": 0.999, "forget_bound": 0.5, "seed": 0, "limit": None},
-    "quick": {"hidden": 16, "epochs": 3, "patience": None, "lr": 1e-2, "batch_size": 8, "clip": 1.0,
-              "max_norm": 0.999, "forget_bound": 0.5, "seed": 0, "limit": {"train": 16, "valid": 6, "test": 6}},
+    "quick": {"hidden": 32, "epochs": 30, "patience": None, "lr": 2e-2, "batch_size": 4, "clip": 1.0,
+              "max_norm": 0.999, "forget_bound": 0.5, "seed": 0, "limit": {"train": 32, "valid": 8, "test": 8}},
 }
 
 
@@ -85,8 +85,10 @@ def _cache_config(cfg: dict) -> dict:
 
 
 def trained_models(cfg: dict, splits: dict, *, device: str = "cpu", cache: Path | None = None,
-                   reuse: bool = True, progress: bool = True) -> dict[str, dict]:
+                   reuse: bool = True, progress: bool = True, detail: bool = True) -> dict[str, dict]:
     """Train (or, with ``reuse``, reload from the cache) the four models; return label → {model, history, source}.
+
+    ``progress`` shows a bar over the models, ``detail`` (with ``progress``) one per training run.
 
     Used in: Part III (``music``, ``truncation``, ``datastability``).
     """
@@ -106,7 +108,7 @@ def trained_models(cfg: dict, splits: dict, *, device: str = "cpu", cache: Path 
         result = _train.train(
             model, train_data, valid_data, mode="full", loss="bce", epochs=cfg["epochs"], lr=cfg["lr"],
             batch_size=cfg["batch_size"], clip=cfg["clip"], project=name.endswith("stable"),
-            seed=cfg["seed"] + i, patience=cfg["patience"], device=device, progress=progress,
+            seed=cfg["seed"] + i, patience=cfg["patience"], device=device, progress=progress and detail,
         )
         history = history_of(result)
         save_model(path, model.cpu(), history)
@@ -115,8 +117,10 @@ def trained_models(cfg: dict, splits: dict, *, device: str = "cpu", cache: Path 
 
 
 def run(*, quick: bool = False, data: str | None = None, device: str = "cpu", cache: Any = None,
-        progress: bool = True, **_: Any) -> dict:
+        progress: bool = True, detail: bool = True, **_: Any) -> dict:
     """Run the experiment; return the results dictionary (without ``meta``).
+
+    ``progress``: a bar over the four models; ``detail``: also one bar per training run.
 
     Used in: Chapter 8 (live quick run), ``python -m stablernn.experiments music``.
     """
@@ -125,7 +129,7 @@ def run(*, quick: bool = False, data: str | None = None, device: str = "cpu", ca
     start = time.perf_counter()
     cfg = config(quick, data)
     splits = load_splits(quick, data, progress)
-    models = trained_models(cfg, splits, device=device, cache=cache, reuse=False, progress=progress)
+    models = trained_models(cfg, splits, device=device, cache=cache, reuse=False, progress=progress, detail=detail)
     test, valid = tensors(splits["test"]), tensors(splits["valid"])
     rows = []
     for name, entry in models.items():

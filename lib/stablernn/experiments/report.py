@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-__all__ = ["source_line", "music_values", "wordlm_values", "truncation_values", "datastability_values", "key"]
+__all__ = ["gradient_rate", "source_line", "music_values", "wordlm_values", "truncation_values", "datastability_values", "key"]
 
 
 def key(label: str) -> str:
@@ -17,7 +17,7 @@ def key(label: str) -> str:
 
 
 def source_line(results: dict) -> str:
-    """Where the numbers came from: command, date, commit, run time and device.
+    """Where the numbers came from (Markdown): command, date, commit, run time and device.
 
     Used in: Chapters 8 and 9 (the caption under every table and figure).
     """
@@ -26,7 +26,7 @@ def source_line(results: dict) -> str:
     commit = meta["git_commit"][:7] + (" + local changes" if meta["git_commit"].endswith("-dirty") else "")
     minutes = meta["seconds"] / 60
     run = f"{minutes:.1f} min" if minutes >= 1 else f"{meta['seconds']:.0f} s"
-    return (f"Source: {meta['command']} — run {date}, commit {commit}, {run} on "
+    return (f"Source: `{meta['command']}`, run {date}, commit {commit}, {run} on "
             f"{meta['machine']['device']} ({meta['machine']['cpu_count']} CPUs).")
 
 
@@ -100,9 +100,15 @@ def truncation_values(results: dict, prefix: str = "tr") -> dict[str, str]:
     for row in m["models"]:
         k = f"{prefix}_{row['experiment']}_{key(row['model'])}"
         out[f"{k}_kwithin"] = "none" if row["k_within"] is None else str(row["k_within"])
-        out[f"{k}_gap1"] = f"{100 * (row['values'][0] / row['full'] - 1):.0f} %"
+        out[f"{k}_gap1"] = f"{100 * (row['values'][0] / row['full'] - 1):+.0f} %"
         out[f"{k}_full"] = f"{row['full']:.2f}" if row["metric"] == "nll" else f"{row['full']:.1f}"
         out[f"{k}_kmax"] = str(row["k"][-1])
+    if results["config"].get("wordlm"):
+        out[f"{prefix}_wordlm_tokens"] = f"{results['config']['wordlm']['test_tokens_truncation']:,}"
+    for experiment in ("music", "wordlm"):
+        ks = [r["k_within"] for r in m["models"] if r["experiment"] == experiment]
+        if ks:
+            out[f"{prefix}_{experiment}_kall"] = "none" if None in ks else str(max(ks))
     return out
 
 
@@ -111,7 +117,9 @@ def datastability_values(results: dict, prefix: str = "ds") -> dict[str, str]:
 
     Used in: Chapter 9 (data-dependent stability).
     """
-    out = {f"{prefix}_source": source_line(results)}
+    cfg = results["config"]
+    out = {f"{prefix}_source": source_line(results), f"{prefix}_span": str(cfg["target"] + 1),
+           f"{prefix}_samples": str(cfg["samples"]), f"{prefix}_last_lag": str(cfg["lags"] - 1)}
     for row in results["metrics"]["models"]:
         k = f"{prefix}_{row['experiment']}_{key(row['model'])}"
         c = row["contraction"]
@@ -119,11 +127,28 @@ def datastability_values(results: dict, prefix: str = "ds") -> dict[str, str]:
         out[f"{k}_q95"] = f"{c['q95']:.2f}"
         out[f"{k}_max"] = f"{c['max']:.2f}"
         out[f"{k}_below"] = f"{100 * c['fraction_below_1']:.0f} %"
+        out[f"{k}_above"] = f"{100 * (1 - c['fraction_below_1']):.0f} %"
         g = row["gradient_vs_lag"]["norms"]
         lag = min(20, len(g) - 1)
         out[f"{k}_lag"] = str(lag)
         out[f"{k}_decay"] = f"{g[lag] / g[0]:.1e}"
+        out[f"{k}_rate"] = f"{gradient_rate(g):.2f}"
         w = row["weights"]
         if "spectral_norm_W" in w:
             out[f"{k}_norm"] = f"{w['spectral_norm_W']:.2f}"
     return out
+
+
+def gradient_rate(norms) -> float:
+    """Mean factor per step by which a gradient shrinks with the lag: (g[L-1] / g[1]) ** (1 / (L - 2)).
+
+    Lag 0 is left out: the step from the output to the state it reads is not a recurrence step.
+
+    Used in: Chapter 9 (gradients against lag).
+    """
+    from .._validate import check_array
+
+    g = check_array("norms", norms, ndim=1)
+    if len(g) < 3 or g[1] <= 0 or g[-1] <= 0:
+        raise ValueError(f"norms must hold at least 3 positive values, got {len(g)}")
+    return float((g[-1] / g[1]) ** (1.0 / (len(g) - 2)))

@@ -69,8 +69,8 @@ def compute(results: dict, k: int = 8) -> MemoryData:
     y_range = {e: _log_range([r for _, r in curves[e].values()], tol) for e in EXPERIMENTS}
     parts = [f"{within[e]} of {counted[e]} {name}" for e, name in (("music", "music models"), ("wordlm", "word LMs"))
              if counted[e]]
-    title = (f"Context k = {k}: within {tol:.0%} of full context for " + " and ".join(parts)
-             if parts else f"Context k = {k}: no model evaluated at this k")
+    detail = (f"within {tol:.0%} of full context: " + ", ".join(parts)) if parts else "no model evaluated at this k"
+    title = f"Context k = {k}<br><sup>{detail}</sup>"
     return MemoryData(k, max(grid(results)), tol, curves, at_k, within, counted, y_range, title)
 
 

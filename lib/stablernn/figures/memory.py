@@ -41,8 +41,9 @@ def truncation_figure(d: Any) -> go.Figure:
                          tickformat="d", range=[-0.15, np.log10(d.k_max) + 0.15], row=1, col=col)
         fig.update_yaxes(type="log", range=list(d.y_range[experiment]), row=1, col=col,
                          title_text="metric(k) / metric(full)" if col == 1 else None)
-    themed(fig, title=d.title, height=470)
-    fig.update_layout(legend=dict(orientation="h", y=-0.2, x=0.0), margin=dict(b=95, t=100))
+    themed(fig, title=d.title, height=500)
+    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 62 / 500, yanchor="top", x=0.0),
+                      title=dict(yref="container", y=1 - 8 / 500, yanchor="top"), margin=dict(t=135))
     return fig
 
 
@@ -61,9 +62,10 @@ def contraction_figure(datastability: dict) -> go.Figure:
             orientation="h", marker_color=STYLE[row["model"]]["color"], name=name, showlegend=False,
             hoverinfo="x"))
     fig.add_vline(x=1.0, line=dict(color="#222", width=1.5, dash="dot"))
-    fig.update_xaxes(title_text="contraction factor ‖J<sub>t</sub>‖₂ (box: 5 %, median, 95 %; whisker to the max)")
-    themed(fig, title="Measured one-step contraction factors along test trajectories", height=440)
-    fig.update_layout(margin=dict(l=190))
+    fig.update_xaxes(type="log", title_text="contraction factor ‖J<sub>t</sub>‖₂ (log scale)")
+    themed(fig, title="One-step contraction factors along test trajectories<br><sup>box: 5 % to 95 %, "
+                      "line: median, dashed: mean, whisker: maximum; dotted line: 1</sup>", height=460)
+    fig.update_layout(margin=dict(l=190, t=90))
     return fig
 
 
@@ -76,14 +78,14 @@ def gradient_lag_figure(datastability: dict) -> go.Figure:
     for row in datastability["metrics"]["models"]:
         col = 1 if row["experiment"] == "music" else 2
         g = row["gradient_vs_lag"]
-        norms = np.clip(np.asarray(g["norms"], dtype=float), 1e-12, None)
+        norms = np.clip(np.asarray(g["norms"], dtype=float), 1e-30, None)  # a gap-free log axis
         fig.add_trace(go.Scatter(x=g["lags"], y=round_sig(norms), mode="lines", line=STYLE[row["model"]],
                                  name=NAMES[row["model"]], legendgroup=row["model"], showlegend=col == 1), 1, col)
     fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂ loss<sub>t</sub> / ∂ s<sub>t−i</sub>‖₂",
                      row=1, col=1)
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
     fig.update_xaxes(title_text="lag i (steps back)")
-    themed(fig, title="How far back does the loss reach? Gradient with respect to past states, test data",
-           height=430)
-    fig.update_layout(legend=dict(orientation="h", y=-0.2, x=0.0), margin=dict(b=95))
+    themed(fig, title="How far back does the loss reach?<br><sup>gradient with respect to past states, "
+                      "mean over test sequences</sup>", height=450)
+    fig.update_layout(legend=dict(orientation="h", y=-0.2, x=0.0), margin=dict(b=95, t=100, l=85))
     return fig

@@ -41,10 +41,13 @@ def training_curves(music: dict, wordlm: dict) -> go.Figure:
                                  showlegend=False), 1, 2)
     fig.update_xaxes(title_text="epoch", row=1, col=1)
     fig.update_xaxes(title_text="training tokens seen", row=1, col=2)
-    fig.update_yaxes(title_text="NLL (nats per frame)", row=1, col=1)
+    best = min(min(r["history"]["valid_loss"]) for r in music["metrics"]["models"])
+    # the first epochs of a model can be far above the rest: show the range where the models differ
+    fig.update_yaxes(title_text="NLL (nats per frame)", range=[best - 0.3, best + 3.0], row=1, col=1)
     fig.update_yaxes(title_text="perplexity", type="log", row=1, col=2)
-    themed(fig, title="Validation loss during training (best epoch kept for music)", height=430)
-    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0.0), margin=dict(b=95))
+    themed(fig, title="Validation loss during training<br><sup>music: the best epoch is kept; word LM: one pass</sup>",
+           height=450)
+    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0.0), margin=dict(b=95, t=100))
     return fig
 
 
@@ -70,6 +73,7 @@ def relative_change(music: dict, wordlm: dict) -> go.Figure:
     low = min(min(float(v[k]) for k in kinds) for _, v, _ in series)
     fig.update_yaxes(title_text="stable / unstable (below 1: stable is better)",
                      range=[min(0.9, low - 0.03), max(1.1, top + 0.04)])
-    themed(fig, title="Does imposing stability cost accuracy? Ratio of test metrics, stable / unstable", height=420)
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.15, x=0.0), margin=dict(b=80))
+    themed(fig, title="Does imposing stability cost accuracy?<br><sup>ratio of test metrics, stable / unstable</sup>",
+           height=430)
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.15, x=0.0), margin=dict(b=80, t=85))
     return fig
