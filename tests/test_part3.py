@@ -262,3 +262,11 @@ def test_gradient_rate_of_a_geometric_sequence():
     assert gradient_rate([5.0, 1.0, 0.5, 0.25, 0.125]) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="norms"):
         gradient_rate([1.0, 0.5])
+
+
+def test_memory_explorer_live_face_updates():
+    box = memory.explorer(_synthetic_truncation()).widget()
+    box.explorer_inputs["k"].value = 1
+    first = box.explorer_figure.layout.title.text
+    box.explorer_inputs["k"].value = 16
+    assert box.explorer_figure.layout.title.text != first and "Context k = 16" in box.explorer_figure.layout.title.text
