@@ -210,14 +210,16 @@ def test_chapter8_claims_music():
 
 
 def test_chapter8_claims_wordlm():
-    """Chapter 8, §8.3 and §8.4: ratios below 1 and within a few percent; the stable models have the
-    lower validation perplexity at every point of the pass; the paper's ratios are as quoted."""
+    """Chapter 8, §8.3 and §8.4: ratios within a few percent of 1 (stable tanh RNN slightly worse,
+    stable LSTM on par); the stable models ahead at the first validation point, the unconstrained
+    ones caught up (within 2 %) by the end; the paper's ratios are as quoted."""
     wordlm = _committed("wordlm")
     rows = {r["model"]: r for r in wordlm["metrics"]["models"]}
+    ratio = wordlm["metrics"]["relative_change"]
+    assert 1.0 < ratio["tanh"] < 1.05 and abs(ratio["lstm"] - 1) < 0.01
     for kind in ("tanh", "lstm"):
-        assert 0.9 < wordlm["metrics"]["relative_change"][kind] < 1.0
         stable, free = rows[f"{kind}-stable"]["history"]["valid_ppl"], rows[kind]["history"]["valid_ppl"]
-        assert all(s < f for s, f in zip(stable, free))
+        assert stable[0] < free[0] and abs(stable[-1] / free[-1] - 1) < 0.02
     assert rows["tanh"]["weights"]["spectral_norm_W"] > 1
     paper = wordlm["published"]["relative_change"]
     assert paper["tanh"] == pytest.approx(143.5 / 146.7, rel=1e-4) and paper["lstm"] == pytest.approx(95.1 / 92.3, rel=1e-4)

@@ -1,8 +1,8 @@
 """Experiment ``wordlm``: stable vs unstable word-level language models.
 
 The corpus is a folder with ``train.txt``, ``valid.txt``, ``test.txt`` (Penn Treebank or
-WikiText-2 layout). The training stream (capped at ``train_tokens`` tokens, a documented budget
-choice) is cut into ``batch_size`` rows and walked with truncated BPTT in windows of ``bptt``
+WikiText-2 layout). The training stream (the whole training split, or its first ``train_tokens``
+tokens when that is set, a budget choice recorded in the configuration) is cut into ``batch_size`` rows and walked with truncated BPTT in windows of ``bptt``
 tokens, the recipe of PyTorch's word-language-model example, but with Adam. To draw a learning
 curve the capped stream is split into ``segments`` consecutive pieces along time, each trained as
 one pass (one call of the library's ``train``, so Adam's moment estimates restart with each
@@ -36,8 +36,8 @@ PUBLISHED = {
 }
 
 CONFIGS = {
-    "full": {"embedding": 128, "hidden": 128, "bptt": 35, "batch_size": 32, "train_tokens": 400_000,
-             "valid_tokens": 20_000, "test_tokens": None, "segments": 4, "lr": 2e-3, "clip": 0.5,
+    "full": {"embedding": 128, "hidden": 128, "bptt": 35, "batch_size": 32, "train_tokens": None,
+             "valid_tokens": 20_000, "test_tokens": None, "segments": 6, "lr": 2e-3, "clip": 0.5,
              "max_norm": 0.999, "forget_bound": 0.5, "seed": 0},
     "quick": {"embedding": 16, "hidden": 16, "bptt": 10, "batch_size": 8, "train_tokens": 4_000,
               "valid_tokens": 1_000, "test_tokens": 1_000, "segments": 2, "lr": 1e-2, "clip": 0.5,
@@ -54,7 +54,7 @@ def config(quick: bool = False, corpus: str | None = None) -> dict:
     cfg = dict(CONFIGS["quick" if quick else "full"])
     cfg["corpus"] = None if corpus is None else Path(corpus).expanduser().resolve().name
     cfg["training"] = ("truncated BPTT in windows of bptt tokens (state carried, detached), Adam, "
-                       "gradient-norm clipping; train_tokens caps the tokens of the single pass")
+                       "gradient-norm clipping; one pass over the training tokens (train_tokens: cap, null = all)")
     return cfg
 
 
