@@ -50,3 +50,16 @@ def test_library_declares_lower_bounds_that_the_pins_satisfy():
         assert all(s.operator == ">=" for s in req.specifier), f"{dep}: the library gives lower bounds only"
         pinned = Version(p[req.name.lower()].split("+")[0])
         assert req.specifier.contains(pinned), f"{dep} does not admit the pinned {pinned}"
+
+
+def test_readme_binder_links_follow_the_repository_setting():
+    import yaml
+
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    slug = repo["url"].removeprefix("https://github.com/").rstrip("/")
+    links = re.findall(r"https://mybinder\.org/v2/gh/([^?\s>]+)\?urlpath=(\S+?)>", (ROOT / "README.md").read_text())
+    assert links, "the README has no Binder links"
+    for path, urlpath in links:
+        assert path == f"{slug}/{repo['branch']}"
+        target = urlpath.split("/", 2)[-1]  # lab/tree/X or voila/render/X
+        assert (ROOT / target).exists(), f"the README links {target}, which does not exist"

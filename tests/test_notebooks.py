@@ -9,7 +9,7 @@ import yaml
 
 from conftest import ROOT
 
-NOTEBOOKS = sorted(p.relative_to(ROOT) for p in ROOT.glob("notebooks/**/*.ipynb")
+NOTEBOOKS = sorted(p.relative_to(ROOT) for p in [*ROOT.glob("notebooks/**/*.ipynb"), *ROOT.glob("book/*.ipynb")]
                    if ".ipynb_checkpoints" not in p.parts)
 
 
