@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from .. import linalg
@@ -107,7 +106,3 @@ def history_of(result: Any, seconds: float | None = None) -> dict:
         "seconds": float(result.seconds if seconds is None else seconds),
     }
 
-
-def finite(values: list[float]) -> bool:
-    """True if every value is a finite number."""
-    return bool(np.all(np.isfinite(np.asarray(values, dtype=float))))
