@@ -35,13 +35,14 @@ TOTAL_LIMIT_S = 1500      # the whole script stops by itself after this long
 MIN_FREE_BYTES = 2 << 30  # stop adding sessions when less memory than this is available
 
 
-def start_server(preheat: bool) -> tuple[subprocess.Popen, str]:
+def start_server(preheat: bool, pool: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "JUPYTER_PATH": str(ROOT / "share" / "jupyter")}
     env.pop("STABLERNN_STATIC", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
          "--ServerApp.port_retries=0", f"--VoilaConfiguration.preheat_kernel={preheat}",
+         f"--VoilaConfiguration.default_pool_size={pool}",
          f"--MappingKernelManager.cull_idle_timeout={CULL_S}", "--MappingKernelManager.cull_interval=5"],
         cwd=ROOT / "notebooks" / "dashboards", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
@@ -56,8 +57,14 @@ def start_server(preheat: bool) -> tuple[subprocess.Popen, str]:
 
 
 def kernels(server: subprocess.Popen) -> list[psutil.Process]:
-    return [p for p in psutil.Process(server.pid).children(recursive=True)
-            if "ipykernel" in " ".join(p.cmdline())]
+    out = []
+    for p in psutil.Process(server.pid).children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(p.cmdline()):
+                out.append(p)
+        except psutil.Error:  # a kernel that has just exited
+            pass
+    return out
 
 
 def rss(procs) -> int:
@@ -103,6 +110,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20])
     parser.add_argument("--dashboard", default="stability.ipynb")
+    parser.add_argument("--pool", type=int, default=1, help="preheated kernels per dashboard")
+    parser.add_argument("--preheat", choices=["both", "yes", "no"], default="both")
     parser.add_argument("--out", type=Path, default=None, help="also write the measurements to this JSON file")
     args = parser.parse_args()
     record = {"command": "python bench/" + Path(__file__).name + " " + " ".join(sys.argv[1:]),
@@ -115,10 +124,12 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; dashboard {args.dashboard}")
     print("| preheat | N | ok | failed | TTI p50 (s) | TTI p95 (s) | MB per kernel | server + kernels (MB) |")
     print("|---|---|---|---|---|---|---|---|")
-    for preheat in (True, False):
-        server, url = start_server(preheat)
+    modes = {"both": (True, False), "yes": (True,), "no": (False,)}[args.preheat]
+    record["pool"] = args.pool
+    for preheat in modes:
+        server, url = start_server(preheat, args.pool)
         try:
-            time.sleep(15 if preheat else 3)  # the pool fills once at start-up
+            time.sleep(10 + 6 * args.pool if preheat else 3)  # the pools fill once at start-up
             server_proc = psutil.Process(server.pid)
             baseline = rss([server_proc, *kernels(server)])
             for n in args.sessions:

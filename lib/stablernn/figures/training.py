@@ -17,7 +17,7 @@ def training_figure(history: dict, *, loss_name: str = "validation loss") -> go.
     ``valid`` and ``norm``.
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=(loss_name, "spectral norm ‖W‖₂ of the recurrent matrix"))
+                        subplot_titles=(loss_name, "spectral norm ‖W‖₂"))
     for name in ("unconstrained", "stable"):
         h = history.get(name, {"epoch": [], "valid": [], "norm": []})
         style = dict(color=COLOURS[name], width=2.5, dash="solid" if name == "stable" else "dash")
@@ -30,6 +30,7 @@ def training_figure(history: dict, *, loss_name: str = "validation loss") -> go.
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
     fig.update_yaxes(rangemode="tozero")
     themed(fig, title="Training an unconstrained and a stable tanh RNN side by side", height=440)
-    fig.update_layout(legend=dict(orientation="h", yref="container", y=0.9, x=0.0, yanchor="top"),
-                      margin=dict(t=110))
+    fig.update_layout(title=dict(yref="container", y=0.97, yanchor="top"),
+                      legend=dict(orientation="h", yref="container", y=0.88, x=0.0, yanchor="top"),
+                      margin=dict(t=120))
     return fig
