@@ -238,8 +238,13 @@ def _varying_layout(fig: go.Figure) -> dict:
     out = {"title": layout.get("title", {}), "annotations": layout.get("annotations", []),
            "shapes": layout.get("shapes", [])}
     for key, value in layout.items():
-        if key.startswith(("xaxis", "yaxis")) and isinstance(value, dict) and "range" in value:
-            out[key] = {"range": value["range"]}
+        if key.startswith(("xaxis", "yaxis")) and isinstance(value, dict):
+            # an axis may change its range, scale or title with the parameters (log for perplexity, ...)
+            axis = {k: value[k] for k in ("range", "type", "title") if k in value}
+            if "type" in axis and "range" not in axis:
+                axis["autorange"] = True
+            if axis:
+                out[key] = axis
     return out
 
 

@@ -77,3 +77,28 @@ def relative_change(music: dict, wordlm: dict) -> go.Figure:
            height=430)
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.15, x=0.0), margin=dict(b=80, t=85))
     return fig
+
+
+def pair_figure(d) -> go.Figure:
+    """Validation curves of one model, unconstrained and stable, with their test metric and weight norm.
+
+    ``d`` is a :class:`stablernn.explorers.practice.PairData`. Used in: Chapter 8 (explorer).
+    """
+    kind = "tanh" if d.model == "tanh RNN" else "lstm"
+    fig = go.Figure()
+    for label, key in (("unconstrained", kind), ("stable", f"{kind}-stable")):
+        fig.add_trace(go.Scatter(x=d.x[label], y=round_sig(d.valid[label]), mode="lines+markers", marker_size=4,
+                                 line=STYLE[key], name=f"{d.model}, {label}"))
+    fig.update_xaxes(title_text=d.x_label)
+    fig.update_yaxes(title_text="validation " + ("NLL (nats per frame)" if d.experiment == "music" else "perplexity"),
+                     type="linear" if d.experiment == "music" else "log")
+    if d.experiment == "music":
+        best = min(float(v.min()) for v in d.valid.values())
+        fig.update_yaxes(range=[best - 0.3, best + 3.0])
+    t, n = d.test, d.norm
+    themed(fig, height=430, title=(
+        f"{d.model} on {d.experiment}: {d.metric} {t['unconstrained']:.3g} unconstrained, {t['stable']:.3g} stable"
+        f"<br><sup>{d.norm_name} after training: {n['unconstrained']:.2f} unconstrained, "
+        f"{n['stable']:.2f} stable</sup>"))
+    fig.update_layout(legend=dict(orientation="h", y=-0.2, x=0.0), margin=dict(b=90, t=90))
+    return fig
