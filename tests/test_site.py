@@ -69,6 +69,7 @@ def _move_slider(page, plot_index: int, slider_index: int, fraction: float) -> N
 def test_chapter_renders_math_and_plots_and_sliders_work(page, site_url, chapter):
     page.goto(f"{site_url}/{chapter}.html", wait_until="networkidle")
     page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 0", timeout=20000)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
     n_plots = page.locator(".js-plotly-plot").count()
     assert n_plots > 0, "no plot rendered"
     assert page.locator(".js-plotly-plot .main-svg").count() >= n_plots
@@ -91,6 +92,7 @@ def test_chapter_renders_math_and_plots_and_sliders_work(page, site_url, chapter
 def test_two_sliders_pick_their_joint_frame(page, site_url):
     """Chapter 1's explorer: each slider changes the plot, and the frame shown matches both."""
     page.goto(f"{site_url}/notebooks/01_recurrent_models.html", wait_until="networkidle")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
     title = lambda: page.evaluate("() => document.querySelector('.js-plotly-plot').layout.title.text")
     start = title()
     _move_slider(page, 0, 0, 0.99)  # spectral radius to 1.5
