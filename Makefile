@@ -19,10 +19,12 @@ dashboards:
 	bash scripts/setup.sh
 	bash scripts/serve_dashboards.sh $(VOILA_PORT)
 
+# Measurements (minutes; nothing is asserted). The first two write the files the Performance page reads.
 bench:
-	bash scripts/setup.sh
-	.venv/bin/python bench/bench_book.py
-	.venv/bin/python bench/bench_library.py
+	bash scripts/build_book.sh
+	.venv/bin/python bench/bench_book.py --out results/bench_book.json
+	.venv/bin/python bench/bench_dashboards_load.py --out results/bench_dashboards_load.json
+	.venv/bin/python bench/bench_library.py --threads 1
 
 clean:
 	rm -rf _build _assets test-artifacts .pytest_cache .hypothesis
