@@ -104,7 +104,7 @@ DASHBOARDS: dict[str, Dashboard] = {
     "train": Dashboard(
         "Train it yourself: unconstrained versus stable",
         "Train an unconstrained and a stable tanh RNN side by side from the same initial weights. Watch the "
-        "validation loss and the spectral norm of W: the stable model keeps ‖W‖₂ < 1 at little cost in loss.",
+        "validation loss and the spectral norm of W: projection holds the stable model at ‖W‖₂ < 1, and the curves show what that costs.",
         "Chapters 4 and 8", _training),
 }
 
