@@ -17,13 +17,14 @@ serve:
 
 dashboards:
 	bash scripts/setup.sh
-	bash scripts/serve_dashboards.sh $(VOILA_PORT)
+	bash scripts/serve_dashboards.sh $(VOILA_PORT) $(POOLS)
 
 # Measurements (minutes; nothing is asserted). The first two write the files the Performance page reads.
 bench:
 	bash scripts/build_book.sh
 	.venv/bin/python bench/bench_book.py --out results/bench_book.json
 	.venv/bin/python bench/bench_dashboards_load.py --out results/bench_dashboards_load.json
+	.venv/bin/python bench/bench_dashboards_load.py --preheat yes --pool 20 --sessions 20 --out results/bench_dashboards_load_pool20.json
 	.venv/bin/python bench/bench_library.py --threads 1
 
 clean:

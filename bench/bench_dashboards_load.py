@@ -1,11 +1,20 @@
 """Bounded load test of the Voilà dashboards on 127.0.0.1 (it stops by itself).
 
-For N concurrent sessions (default 1, 5, 10, 20), with and without preheated kernels, it opens N
-browser pages on one dashboard at once and reports the time to interactive (p50, p95), the failed
-sessions, the memory of each kernel and of the server, and, after the pages close, how long culling
-takes to bring memory back to the baseline. Nothing is asserted: it prints what it measured.
+For N concurrent sessions on one dashboard (default N = 1, 5, 10, 20), with and without preheated
+kernels, it reports the time to interactive, the failed sessions, the memory of each kernel and of the
+server, and, once the sessions end, how long culling takes to bring memory back to the baseline.
+Nothing is asserted: it prints what it measured.
 
-Usage: .venv/bin/python bench/bench_dashboards_load.py [--sessions 1 5 10 20] [--dashboard stability.ipynb]
+Two ways to stand in for N readers (``--clients``):
+
+* ``readers`` (default): N - 1 readers that ask the server for exactly what a browser asks for
+  (``voila_reader.py``: the page, every asset, the widget handshake) plus one real Chromium session
+  whose time to interactive (first plot drawn) is measured. Readers' browsers run on their own machines;
+  this keeps their rendering off the server's 2 cores, except for the one real browser.
+* ``browsers``: all N sessions as pages of one Chromium on this machine, so the server and N browsers
+  share the 2 cores.
+
+Usage: .venv/bin/python bench/bench_dashboards_load.py [--sessions 1 5 10 20] [--pool 10] [--out FILE]
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -31,29 +41,45 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 SESSION_TIMEOUT_S = 120   # a session not interactive by then counts as failed
 CULL_S = 20               # idle kernels are culled after this many seconds in the bench
-TOTAL_LIMIT_S = 1500      # the whole script stops by itself after this long
+TOTAL_LIMIT_S = 2400      # the whole script stops by itself after this long
 MIN_FREE_BYTES = 2 << 30  # stop adding sessions when less memory than this is available
+PLOT_DRAWN = ".js-plotly-plot .main-svg"
 
 
-def start_server(preheat: bool, pool: int) -> tuple[subprocess.Popen, str]:
+def start_server(preheat: bool, dashboard: str, pool: int, log: Path,
+                 fill_delay: float | None = None) -> tuple[subprocess.Popen, str]:
+    """Voilà with the committed configuration; ``pool`` preheated kernels for the measured dashboard."""
     port = free_port()
     env = {**os.environ, "JUPYTER_PATH": str(ROOT / "share" / "jupyter")}
     env.pop("STABLERNN_STATIC", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         "--ServerApp.port_retries=0", f"--VoilaConfiguration.preheat_kernel={preheat}",
-         f"--VoilaConfiguration.default_pool_size={pool}",
-         f"--MappingKernelManager.cull_idle_timeout={CULL_S}", "--MappingKernelManager.cull_interval=5"],
-        cwd=ROOT / "notebooks" / "dashboards", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+    pools = {"default": {"pool_size": 1 if preheat else 0}, dashboard: {"pool_size": pool if preheat else 0}}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+             "--ServerApp.port_retries=0", f"--VoilaConfiguration.preheat_kernel={preheat}",
+             f"--VoilaKernelManager.kernel_pools_config={json.dumps(pools)}",
+             f"--MappingKernelManager.cull_idle_timeout={CULL_S}", "--MappingKernelManager.cull_interval=5",
+             *([f"--VoilaKernelManager.fill_delay={fill_delay}"] if fill_delay is not None else [])],
+            cwd=ROOT / "notebooks" / "dashboards", env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
+    for _ in range(240):
         try:
             urllib.request.urlopen(url + "/", timeout=2)
             break
         except OSError:
             time.sleep(0.5)
     return proc, url
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop the server and its kernels (its own process group), forcibly if it does not exit."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
 
 
 def kernels(server: subprocess.Popen) -> list[psutil.Process]:
@@ -77,7 +103,34 @@ def rss(procs) -> int:
     return total
 
 
-async def open_sessions(url: str, n: int) -> list[float | None]:
+def wait_until_idle(server: subprocess.Popen, limit_s: float = 120) -> float:
+    """Wait until the server and its kernels are idle (pools refilled); returns the seconds waited."""
+    start = time.time()
+    quiet = 0
+    while time.time() - start < limit_s and quiet < 3:
+        procs = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+        for p in procs:
+            try:
+                p.cpu_percent(None)
+            except psutil.Error:
+                pass
+        time.sleep(1)
+        busy = 0.0
+        for p in procs:
+            try:
+                busy += p.cpu_percent(None)
+            except psutil.Error:
+                pass
+        quiet = quiet + 1 if busy < 10 else 0
+    return time.time() - start
+
+
+async def browser_sessions(url: str, n: int, record: list[str] | None = None,
+                           main_thread: list[float] | None = None) -> list[float | None]:
+    """N pages of one Chromium opened at once: seconds until each page has drawn its first plot.
+
+    ``main_thread`` collects, per page, the seconds its main thread was busy until then (Chrome's
+    ``TaskDuration``): the part of the wait spent in the browser rather than on the server."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -86,11 +139,21 @@ async def open_sessions(url: str, n: int) -> list[float | None]:
         async def one() -> float | None:
             context = await browser.new_context()
             page = await context.new_page()
+            if record is not None:  # the assets a browser loads, for the readers to ask for
+                page.on("request", lambda r: record.append(r.url[len(url.split("/voila/")[0]):])
+                        if r.resource_type in ("script", "stylesheet", "font", "image") else None)
+            cdp = await context.new_cdp_session(page) if main_thread is not None else None
+            if cdp:
+                await cdp.send("Performance.enable")
             start = time.perf_counter()
             try:
                 await page.goto(url)
-                await page.wait_for_selector(".js-plotly-plot .main-svg", timeout=SESSION_TIMEOUT_S * 1000)
-                return time.perf_counter() - start
+                await page.wait_for_selector(PLOT_DRAWN, timeout=SESSION_TIMEOUT_S * 1000)
+                elapsed = time.perf_counter() - start
+                if cdp:
+                    metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
+                    main_thread.append(next(m["value"] for m in metrics if m["name"] == "TaskDuration"))
+                return elapsed
             except Exception:
                 return None
             finally:
@@ -101,58 +164,110 @@ async def open_sessions(url: str, n: int) -> list[float | None]:
     return list(results)
 
 
+def readers_and_probe(url: str, dashboard: str, readers: int, probe: bool, assets: Path):
+    """Protocol readers (a worker process) and, if ``probe``, one Chromium page, started together.
+
+    Returns the readers' ready times, the page's time to interactive and its main thread's busy time."""
+    start_at = time.time() + 2  # both sides start at the same moment, after the worker has imported
+    worker = subprocess.Popen([sys.executable, str(ROOT / "bench" / "voila_reader.py"), url, dashboard,
+                               str(readers), str(start_at), str(assets)], stdout=subprocess.PIPE, text=True) \
+        if readers else None
+    time.sleep(max(0.0, start_at - time.time()))
+    busy: list[float] = []
+    probes = asyncio.run(browser_sessions(f"{url}/voila/render/{dashboard}", 1, main_thread=busy)) if probe else []
+    ready = json.loads(worker.communicate(timeout=SESSION_TIMEOUT_S + 60)[0]) if worker else []
+    return ready, probes, busy
+
+
 def p95(values: list[float]) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+
+
+def summary(values: list[float | None]) -> dict:
+    ok = [v for v in values if v is not None]
+    return {"n": len(values), "ok": len(ok), "p50_s": statistics.median(ok) if ok else None,
+            "p95_s": p95(ok) if ok else None, "all_s": [None if v is None else round(v, 3) for v in values]}
+
+
+def fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20])
     parser.add_argument("--dashboard", default="stability.ipynb")
-    parser.add_argument("--pool", type=int, default=1, help="preheated kernels per dashboard")
+    parser.add_argument("--pool", type=int, default=10, help="preheated kernels for the measured dashboard")
     parser.add_argument("--preheat", choices=["both", "yes", "no"], default="both")
+    parser.add_argument("--clients", choices=["readers", "browsers"], default="readers")
+    parser.add_argument("--repeats", type=int, default=3, help="trials per row (the probe's TTI is their median)")
     parser.add_argument("--out", type=Path, default=None, help="also write the measurements to this JSON file")
     args = parser.parse_args()
+    if not CHROMIUM.exists():
+        sys.exit(f"needs Debian's chromium at {CHROMIUM}")
     record = {"command": "python bench/" + Path(__file__).name + " " + " ".join(sys.argv[1:]),
               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "machine": f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
-              "dashboard": args.dashboard, "rows": [], "culling": []}
-    if not CHROMIUM.exists():
-        sys.exit(f"needs Debian's chromium at {CHROMIUM}")
+              "dashboard": args.dashboard, "pool": args.pool, "clients": args.clients,
+              "repeats": args.repeats, "rows": [], "culling": []}
     deadline = time.time() + TOTAL_LIMIT_S
-    print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; dashboard {args.dashboard}")
-    print("| preheat | N | ok | failed | TTI p50 (s) | TTI p95 (s) | MB per kernel | server + kernels (MB) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"machine: {record['machine']}; dashboard {args.dashboard}; clients: {args.clients}; "
+          f"pool {args.pool} when preheated; {args.repeats} trials per row")
+    print("| preheat | N | ok | browser TTI p50 (s) | browser TTI p95 (s) | readers ready p50 (s) | "
+          "readers ready p95 (s) | MB per kernel | server + kernels (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     modes = {"both": (True, False), "yes": (True,), "no": (False,)}[args.preheat]
-    record["pool"] = args.pool
+    tmp = Path(tempfile.mkdtemp(prefix="stablernn-load-"))
     for preheat in modes:
-        server, url = start_server(preheat, args.pool)
+        server, url = start_server(preheat, args.dashboard, args.pool, tmp / "voila.log")
+        page = f"{url}/voila/render/{args.dashboard}"
         try:
-            time.sleep(10 + 6 * args.pool if preheat else 3)  # the pools fill once at start-up
+            wait_until_idle(server)  # the pools fill once at start-up
+            # warm-up: one session, which also records the assets a browser loads for the readers
+            assets: list[str] = []
+            asyncio.run(browser_sessions(page, 1, record=assets))
+            (tmp / "assets.json").write_text(json.dumps(sorted(set(assets))))
+            wait_until_idle(server)
             server_proc = psutil.Process(server.pid)
             baseline = rss([server_proc, *kernels(server)])
             for n in args.sessions:
                 if time.time() > deadline or psutil.virtual_memory().available < MIN_FREE_BYTES:
                     print(f"stopped before N = {n}: time or memory limit reached")
                     break
-                times = asyncio.run(open_sessions(f"{url}/voila/render/{args.dashboard}", n))
-                ok = [t for t in times if t is not None]
-                ks = kernels(server)
-                per_kernel = rss(ks) / max(len(ks), 1) / 2**20
-                total = rss([server_proc, *ks]) / 2**20
-                record["rows"].append({"preheat": preheat, "sessions": n, "ok": len(ok), "failed": n - len(ok),
-                                       "tti_p50_s": statistics.median(ok) if ok else None,
-                                       "tti_p95_s": p95(ok) if ok else None,
+                probes: list[float | None] = []
+                readers: list[float | None] = []
+                main_thread: list[float] = []
+                per_kernel = total = 0.0
+                for _ in range(args.repeats):
+                    if args.clients == "readers":
+                        got, probe, busy = readers_and_probe(url, args.dashboard, n - 1, True, tmp / "assets.json")
+                        readers += got
+                        probes += probe
+                        main_thread += busy
+                        if n == 1:  # the server's part alone, for comparison with the browser's
+                            wait_until_idle(server)
+                            readers += readers_and_probe(url, args.dashboard, 1, False, tmp / "assets.json")[0]
+                    else:
+                        probes += asyncio.run(browser_sessions(page, n))
+                    ks = kernels(server)
+                    per_kernel = max(per_kernel, rss(ks) / max(len(ks), 1) / 2**20)
+                    total = max(total, rss([server_proc, *ks]) / 2**20)
+                    wait_until_idle(server)
+                browser, ready = summary(probes), summary(readers)
+                failed = (browser["n"] - browser["ok"]) + (ready["n"] - ready["ok"])
+                tried = browser["n"] + ready["n"]
+                record["rows"].append({"preheat": preheat, "sessions": n, "tried": tried, "failed": failed,
+                                       "browser": browser, "readers": ready,
+                                       "browser_main_thread_s": statistics.median(main_thread) if main_thread else None,
                                        "mb_per_kernel": per_kernel, "mb_total": total})
-                print(f"| {'yes' if preheat else 'no'} | {n} | {len(ok)} | {n - len(ok)} | "
-                      f"{statistics.median(ok) if ok else float('nan'):.2f} | {p95(ok) if ok else float('nan'):.2f} | "
-                      f"{per_kernel:.0f} | {total:.0f} |", flush=True)
-            # pages are closed: idle kernels are culled, memory should return to the baseline
+                print(f"| {'yes' if preheat else 'no'} | {n} | {tried - failed}/{tried} | "
+                      f"{fmt(browser['p50_s'])} | {fmt(browser['p95_s'])} | {fmt(ready['p50_s'])} | "
+                      f"{fmt(ready['p95_s'])} | {per_kernel:.0f} | {total:.0f} |", flush=True)
+            # the sessions have ended: idle kernels are culled, memory should return to the baseline
             start = time.time()
             while time.time() - start < 3 * CULL_S + 30 and time.time() < deadline:
-                now = rss([server_proc, *kernels(server)])
-                if now <= baseline * 1.15:
+                if rss([server_proc, *kernels(server)]) <= baseline * 1.15:
                     break
                 time.sleep(2)
             now = rss([server_proc, *kernels(server)])
@@ -161,8 +276,7 @@ def main() -> None:
             print(f"culling ({'preheated' if preheat else 'no preheat'}): {now / 2**20:.0f} MB after "
                   f"{time.time() - start:.0f} s, baseline {baseline / 2**20:.0f} MB")
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            stop(server)
     if args.out:
         args.out.write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.out}")

@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
-# Serve the Voilà dashboards on 127.0.0.1 (configuration: voila.json and jupyter_server_config.json
-# in notebooks/dashboards/).
+# Serve the Voilà dashboards on 127.0.0.1 (configuration: notebooks/dashboards/voila.json).
+#
+#   scripts/serve_dashboards.sh [PORT] [NAME=KERNELS ...]
+#
+# Each dashboard keeps one preheated kernel ready. For a class, keep as many ready as readers who
+# will open a dashboard at once, e.g. `scripts/serve_dashboards.sh 8866 stability=20` (about 140 MB
+# of memory per kernel; the pools fill in the background after start-up).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/notebooks/dashboards"
 export JUPYTER_PATH="$root/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"  # the book's Voilà template
 port="${1:-8866}"
+shift || true
+pools='"default": {"pool_size": 1}'
+for spec in "$@"; do
+  name="${spec%%=*}"; kernels="${spec#*=}"
+  if [[ ! -f "$name.ipynb" || ! "$kernels" =~ ^[0-9]+$ || "$spec" != *=* ]]; then
+    echo "expected NAME=KERNELS with NAME one of: $(basename -s .ipynb -a ./*.ipynb | tr '\n' ' ')and KERNELS a whole number; got '$spec'" >&2
+    exit 2
+  fi
+  pools+=", \"$name.ipynb\": {\"pool_size\": $kernels}"
+done
 echo "Dashboards at http://127.0.0.1:${port}/  (Ctrl-C to stop)"
 for nb in *.ipynb; do echo "  http://127.0.0.1:${port}/voila/render/${nb}"; done
-exec ../../.venv/bin/voila --no-browser --port="$port" --Voila.ip=127.0.0.1 --ServerApp.port_retries=0
+exec ../../.venv/bin/voila --no-browser --port="$port" --Voila.ip=127.0.0.1 --ServerApp.port_retries=0 \
+  "--VoilaKernelManager.kernel_pools_config={$pools}"

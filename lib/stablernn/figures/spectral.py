@@ -19,7 +19,7 @@ def spectral_figure(d: Any) -> go.Figure:
     ``d`` is a :class:`stablernn.explorers.spectral.SpectralData`.
     """
     fig = make_subplots(
-        rows=2, cols=2, horizontal_spacing=0.12, vertical_spacing=0.16,
+        rows=2, cols=2, horizontal_spacing=0.12, vertical_spacing=0.21,
         subplot_titles=("eigenvalues of W and the unit circle", "‖W<sup>k</sup>‖₂ against k",
                         "free response ‖h<sub>t</sub>‖ from 3 initial states",
                         "distance ‖h<sub>t</sub> − h′<sub>t</sub>‖, same inputs"),
@@ -60,6 +60,6 @@ def spectral_figure(d: Any) -> go.Figure:
     title = (f"spectral radius ρ(W) = {d.radius:.3f}, spectral norm ‖W‖₂ = {d.spectral_norm:.3f}"
              f"<br><sup>tanh RNN provably contractive? {verdict}</sup>")
     themed(fig, title=title, height=680)
-    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 58 / 680, x=0.0, yanchor="top"),
-                      title=dict(yref="container", y=1 - 8 / 680, yanchor="top"), margin=dict(t=130, b=60))
+    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 66 / 680, x=0.0, yanchor="top"),
+                      title=dict(yref="container", y=1 - 16 / 680, yanchor="top"), margin=dict(t=138, b=60))
     return fig
