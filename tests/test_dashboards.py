@@ -83,3 +83,21 @@ def test_extreme_values_and_rapid_changes_leave_the_dashboard_responsive(page, v
     text = page.inner_text("body")
     assert "NaN" not in text and "Traceback" not in text
     assert not page.problems, page.problems
+
+
+def test_dashboard_is_self_contained_and_themed_and_its_focused_slider_visible(page, voila_url):
+    """Everything comes from this server; JupyterLab's theme is loaded (the widgets' colours come from
+    it); a slider focused from the keyboard shows its handle."""
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(f"{voila_url}/voila/render/stability.ipynb")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
+    outside = [u for u in requested if not u.startswith((voila_url, voila_url.replace("http", "ws"), "data:"))]
+    assert not outside, outside
+    theme = page.evaluate("() => getComputedStyle(document.body).getPropertyValue('--jp-layout-color3')")
+    assert theme.strip(), "JupyterLab's theme variables are missing"
+    handle = page.locator(".widget-slider .noUi-handle").first
+    handle.focus()
+    style = handle.evaluate("h => { const c = getComputedStyle(h); return [c.backgroundColor, c.borderTopWidth]; }")
+    assert style[0] not in ("rgba(0, 0, 0, 0)", "transparent") or style[1] != "0px", style
+    assert not page.problems, page.problems

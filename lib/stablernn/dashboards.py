@@ -19,7 +19,8 @@ STYLE = """
   .stablernn-dash h1 { font-size: 1.9rem; margin: 0.2rem 0 0.4rem 0; }
   .stablernn-dash p, .stablernn-dash li { font-size: 1.1rem; max-width: 62rem; line-height: 1.45; }
   .stablernn-dash p { margin: 0 0 0.8rem 0; }
-  .stablernn-dash .widget-label, .stablernn-dash .widget-readout { font-size: 1rem; }
+  .stablernn-dash .widget-label, .stablernn-dash .widget-readout, .stablernn-dash .widget-html-content {
+    font-size: 1rem; }
   .stablernn-dash a { color: #0072B2; }
 </style>
 """
