@@ -154,7 +154,8 @@ async def browser_sessions(url: str, n: int, record: list[str] | None = None,
                     metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
                     main_thread.append(next(m["value"] for m in metrics if m["name"] == "TaskDuration"))
                 return elapsed
-            except Exception:
+            except Exception as err:  # counted as a failed session; say why
+                print(f"Chromium session failed: {type(err).__name__}: {str(err).splitlines()[0]}", file=sys.stderr)
                 return None
             finally:
                 await context.close()
@@ -220,7 +221,8 @@ def main() -> None:
     modes = {"both": (True, False), "yes": (True,), "no": (False,)}[args.preheat]
     tmp = Path(tempfile.mkdtemp(prefix="stablernn-load-"))
     for preheat in modes:
-        server, url = start_server(preheat, args.dashboard, args.pool, tmp / "voila.log")
+        server, url = start_server(preheat, args.dashboard, args.pool,
+                                   tmp / f"voila-{'preheat' if preheat else 'cold'}.log")
         page = f"{url}/voila/render/{args.dashboard}"
         try:
             wait_until_idle(server)  # the pools fill once at start-up
@@ -277,6 +279,7 @@ def main() -> None:
                   f"{time.time() - start:.0f} s, baseline {baseline / 2**20:.0f} MB")
         finally:
             stop(server)
+    print(f"server logs: {tmp}")
     if args.out:
         args.out.write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.out}")
