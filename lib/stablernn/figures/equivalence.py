@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLUE, GREY, ORANGE, VERMILLION, log_clip, themed
+from .theme import BLUE, GREY, ORANGE, VERMILLION, log_clip, pin_header, themed
 
 SCHEDULE_NAMES = {"decaying": "step α/i", "constant": "constant step α"}
 SCHEDULE_COLOURS = (BLUE, VERMILLION)
@@ -55,9 +55,8 @@ def equivalence_figure(d: Any) -> go.Figure:
     themed(fig, title=f"Recurrent vs {d.k}-truncated training<br><sup>weight gap ‖w<sub>rec</sub> − w<sub>trunc</sub>‖₂ "
                       f"{d.current[0]:.1e} (α/i), {d.current[2]:.1e} (constant) after {d.steps} steps</sup>",
            height=580)
-    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 72 / 580, x=0.0, yanchor="top"),
-                      title=dict(yref="container", y=1 - 20 / 580, yanchor="top", font_size=15),
-                      margin=dict(t=195))
+    pin_header(fig, title_px=20, legend_px=72, top=195)
+    fig.update_layout(title_font_size=15)
     fig.update_annotations(font_size=13)
     return fig
 

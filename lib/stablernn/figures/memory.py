@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .practice import NAMES, STYLE
-from .theme import GREY, round_sig, themed
+from .theme import GREY, pin_header, round_sig, themed
 
 PANELS = (("music", "music: NLL(k) / NLL(full)"), ("wordlm", "word LM: perplexity(k) / perplexity(full)"))
 LABELS = ("tanh", "tanh-stable", "lstm", "lstm-stable")
@@ -42,8 +42,7 @@ def truncation_figure(d: Any) -> go.Figure:
         fig.update_yaxes(type="log", range=list(d.y_range[experiment]), row=1, col=col,
                          title_text="metric(k) / metric(full)" if col == 1 else None)
     themed(fig, title=d.title, height=500)
-    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 62 / 500, yanchor="top", x=0.0),
-                      title=dict(yref="container", y=1 - 8 / 500, yanchor="top"), margin=dict(t=135))
+    pin_header(fig, title_px=8, legend_px=62, top=135)
     return fig
 
 

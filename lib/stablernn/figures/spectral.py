@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLUE, GREY, VERMILLION, log_clip, themed
+from .theme import BLUE, GREY, VERMILLION, log_clip, pin_header, themed
 
 LOG_RANGE = (-6, 6)  # visible decades on the log axes; values beyond are clipped off-screen
 
@@ -60,6 +60,5 @@ def spectral_figure(d: Any) -> go.Figure:
     title = (f"spectral radius ρ(W) = {d.radius:.3f}, spectral norm ‖W‖₂ = {d.spectral_norm:.3f}"
              f"<br><sup>tanh RNN provably contractive? {verdict}</sup>")
     themed(fig, title=title, height=680)
-    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 66 / 680, x=0.0, yanchor="top"),
-                      title=dict(yref="container", y=1 - 16 / 680, yanchor="top"), margin=dict(t=138, b=60))
+    pin_header(fig, title_px=16, legend_px=66, top=138, b=60)
     return fig

@@ -38,6 +38,18 @@ def themed(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
     return fig
 
 
+def pin_header(fig: go.Figure, *, title_px: float, legend_px: float, top: int, **margin: int) -> go.Figure:
+    """Pin the title ``title_px`` and a horizontal legend ``legend_px`` pixels below the top edge of a
+    ``themed`` figure, over a plot area that starts ``top`` pixels down: the legend never covers a
+    subplot, and stays put when an explorer's frames change the title or the data."""
+    height = fig.layout.height
+    fig.update_layout(title=dict(yref="container", y=1 - title_px / height, yanchor="top"),
+                      legend=dict(orientation="h", yref="container", y=1 - legend_px / height, x=0.0,
+                                  yanchor="top"),
+                      margin=dict(t=top, **margin))
+    return fig
+
+
 def finite_or_none(values: np.ndarray) -> list:
     """Values as a list with non-finite entries replaced by ``None`` (plotly draws a gap, never NaN)."""
     arr = np.asarray(values, dtype=float)

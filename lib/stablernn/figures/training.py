@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLUE, GREY, VERMILLION, finite_or_none, themed
+from .theme import BLUE, GREY, VERMILLION, finite_or_none, pin_header, themed
 
 COLOURS = {"unconstrained": VERMILLION, "stable": BLUE}
 
@@ -30,7 +30,5 @@ def training_figure(history: dict, *, loss_name: str = "validation loss") -> go.
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
     fig.update_yaxes(rangemode="tozero")
     themed(fig, title="Training an unconstrained and a stable tanh RNN side by side", height=440)
-    fig.update_layout(title=dict(yref="container", y=0.97, yanchor="top"),
-                      legend=dict(orientation="h", yref="container", y=0.88, x=0.0, yanchor="top"),
-                      margin=dict(t=120))
+    pin_header(fig, title_px=13, legend_px=53, top=120)
     return fig

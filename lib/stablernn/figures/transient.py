@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLACK, BLUE, GREEN, GREY, ORANGE, VERMILLION, log_clip, themed
+from .theme import BLACK, BLUE, GREEN, GREY, ORANGE, VERMILLION, log_clip, pin_header, themed
 
 LOG_RANGE = (-4, 3)  # decades shown on the explorer's log axes
 
@@ -61,8 +61,7 @@ def transient_figure(d: Any) -> go.Figure:
     title = (f"r = ρ(A) = {d.radius:.2f}, c = {d.coupling:.2f}: ‖A‖₂ = {d.spectral_norm:.3f} ({verdict})"
              f"<br><sup>largest ‖A<sup>k</sup>‖₂: {peak}; first ‖A<sup>k</sup>‖₂ < 1: {below}</sup>")
     themed(fig, title=title, height=520)
-    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 62 / 520, x=0.0, yanchor="top"),
-                      title=dict(yref="container", y=1 - 14 / 520, yanchor="top"), margin=dict(t=150, b=60))
+    pin_header(fig, title_px=14, legend_px=62, top=150, b=60)
     return fig
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, log_clip, themed
+from .theme import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, log_clip, pin_header, themed
 
 LOG_RANGE = (-7, 1)  # decades on the error axis
 _FLOOR = 10.0 ** (LOG_RANGE[0] - 1)  # exact zeros are drawn just below the visible range
@@ -50,8 +50,7 @@ def truncation_figure(d: Any) -> go.Figure:
     fig.update_xaxes(range=[0, float(d.t[-1])], title_text="time step t", row=1, col=2)
     fig.update_yaxes(range=[-1.0, 1.0], title_text="y<sub>t</sub>", row=1, col=2)
     themed(fig, title=_title(d), height=540)
-    fig.update_layout(legend=dict(orientation="h", yref="container", y=1 - 62 / 540, x=0.0, yanchor="top"),
-                      title=dict(yref="container", y=1 - 14 / 540, yanchor="top"), margin=dict(t=145, b=60))
+    pin_header(fig, title_px=14, legend_px=62, top=145, b=60)
     return fig
 
 
