@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib
 import json
 import os
-import pkgutil
 import statistics
 import subprocess
 import sys
@@ -35,22 +33,22 @@ def timed_build(out: Path) -> float:
 
 def explorer_update_times() -> dict[str, tuple[float, float, int]]:
     """Median and p95 of compute() over each explorer's static grid, in milliseconds."""
-    import stablernn.explorers as pkg
+    import inspect
+
+    from stablernn.presentation import explorers
 
     out = {}
-    for info in pkgutil.iter_modules(pkg.__path__):
-        module = importlib.import_module(f"stablernn.explorers.{info.name}")
-        try:
-            ex = module.explorer()
-        except (AttributeError, TypeError):  # not an explorer module, or one built from data
-            continue
+    for name, builder in inspect.getmembers(explorers, inspect.isfunction):
+        if builder.__module__ != explorers.__name__ or inspect.signature(builder).parameters:
+            continue  # explorers built from data (a grid, results files) are not timed here
+        ex = builder()
         times = []
         for params in ex.grid():
             start = time.perf_counter()
             ex.compute(**{**ex.fixed, **params})
             times.append((time.perf_counter() - start) * 1e3)
         times.sort()
-        out[info.name] = (statistics.median(times), times[int(0.95 * (len(times) - 1))], len(times))
+        out[name] = (statistics.median(times), times[int(0.95 * (len(times) - 1))], len(times))
     return out
 
 
@@ -71,7 +69,7 @@ def dashboard_time_to_interactive(repeats: int = 3) -> list[tuple[str, float]]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             for name in sorted(x.name for x in (ROOT / "notebooks/dashboards").glob("*.ipynb")):
-                for _ in range(repeats if name == "stability.ipynb" else 1):
+                for _ in range(repeats if name == "recurrent_models.ipynb" else 1):
                     page = browser.new_page()
                     start = time.perf_counter()
                     page.goto(f"http://127.0.0.1:{port}/voila/render/{name}")

@@ -198,7 +198,7 @@ def fmt(x: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20])
-    parser.add_argument("--dashboard", default="stability.ipynb")
+    parser.add_argument("--dashboard", default="recurrent_models.ipynb")
     parser.add_argument("--pool", type=int, default=10, help="preheated kernels for the measured dashboard")
     parser.add_argument("--preheat", choices=["both", "yes", "no"], default="both")
     parser.add_argument("--clients", choices=["readers", "browsers"], default="readers")

@@ -51,6 +51,18 @@ def check_float(
     return value
 
 
+def check_ints(
+    name: str, values: Any, *, low: int | None = None, high: int | None = None, increasing: bool = False
+) -> tuple[int, ...]:
+    """Return a non-empty sequence of integers in ``[low, high]`` as a tuple (strictly increasing if asked)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) == 0:
+        raise TypeError(f"{name} must be a non-empty sequence of integers, got {_show(values)}")
+    out = tuple(check_int(f"{name}[{i}]", v, low=low, high=high) for i, v in enumerate(values))
+    if increasing and any(b <= a for a, b in zip(out, out[1:])):
+        raise ValueError(f"{name} must be strictly increasing, got {out}")
+    return out
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``choices``."""
     choices = tuple(choices)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import check_array, check_choice, check_float, check_int, check_seed
+from ._validate import check_array, check_choice, check_float, check_int, check_ints, check_seed
 
 __all__ = [
     "linear_trajectory",
@@ -79,8 +79,6 @@ def _out(states: np.ndarray, batched: bool) -> np.ndarray:
 def linear_trajectory(A: Any, x: Any, B: Any = None, h0: Any = None) -> np.ndarray:
     """States of the linear system ``h_t = A h_{t-1} + B x_t``, t = 1..T.
 
-    Used in: Chapter 4 (linear dynamical systems, transient growth).
-
     Parameters
     ----------
     A : ndarray
@@ -116,8 +114,6 @@ def linear_trajectory(A: Any, x: Any, B: Any = None, h0: Any = None) -> np.ndarr
 
 def rnn_trajectory(W: Any, U: Any, x: Any, h0: Any = None, b: Any = None) -> np.ndarray:
     """States of the tanh RNN ``h_t = tanh(W h_{t-1} + U x_t + b)``, t = 1..T.
-
-    Used in: Chapters 2, 4, 5 (the vanilla RNN).
 
     Parameters
     ----------
@@ -186,8 +182,6 @@ def lstm_step(p: dict[str, np.ndarray], c: np.ndarray, h: np.ndarray, x: np.ndar
 def lstm_trajectory(params: Any, x: Any, h0: Any = None, c0: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Hidden and cell states of an LSTM (equations in ``lstm_step``).
 
-    Used in: Chapter 4 (LSTM stability).
-
     Parameters
     ----------
     params : dict
@@ -219,8 +213,6 @@ def lstm_trajectory(params: Any, x: Any, h0: Any = None, c0: Any = None) -> tupl
 def random_lstm_params(n: int, m: int, scale: float | None = None, seed: int | None = 0) -> dict[str, np.ndarray]:
     """Random LSTM parameters, every entry uniform on ``[-scale, scale]`` (PyTorch's default init).
 
-    Used in: Chapter 4 (LSTM stability), tests.
-
     Parameters
     ----------
     n : int
@@ -250,8 +242,6 @@ def random_lstm_params(n: int, m: int, scale: float | None = None, seed: int | N
 def trajectory_distance(states_a: Any, states_b: Any) -> np.ndarray:
     """Euclidean distance between two trajectories at every time step.
 
-    Used in: Chapter 4 (forgetting the initial state).
-
     Parameters
     ----------
     states_a, states_b : ndarray
@@ -273,8 +263,6 @@ def contraction_factors(W: Any, states: Any) -> np.ndarray:
 
     ``J_t = diag(1 - h_t^2) W`` is the Jacobian ``dh_t / dh_{t-1}``; its spectral norm is the
     factor ``lambda_hat_t`` by which the step shrinks (or stretches) small perturbations.
-
-    Used in: Chapter 7 (data-dependent stability), Part III.
 
     Parameters
     ----------
@@ -300,8 +288,6 @@ def jacobian_norms_vs_lag(W: Any, states: Any, kind: str = "rnn", average: bool 
 
     ``dh_T / dh_{T-l} = J_T J_{T-1} ... J_{T-l+1}`` with ``J_s = diag(1 - h_s^2) W`` (tanh RNN)
     or ``J_s = W`` (linear system); the product is accumulated from T backwards, ``O(T n^3)``.
-
-    Used in: Chapters 2 and 7 (vanishing and exploding gradients against lag).
 
     Parameters
     ----------
@@ -344,8 +330,6 @@ def truncated_rnn_states(W: Any, U: Any, x: Any, k: int, b: Any = None) -> np.nd
     only; for t <= k it equals the full state ``h_t`` (started from 0). All T windows run as
     one batch: k steps of ``O(T n^2)`` work each, as a depth-k feed-forward network would.
 
-    Used in: Chapter 5 (stable models are feed-forward).
-
     Parameters
     ----------
     W : ndarray
@@ -382,8 +366,6 @@ def truncated_rnn_states(W: Any, U: Any, x: Any, k: int, b: Any = None) -> np.nd
 def truncation_error(W: Any, U: Any, x: Any, k: int, b: Any = None) -> np.ndarray:
     """Euclidean distance ``||h_t - h^k_t||`` between full and k-truncated tanh-RNN states.
 
-    Used in: Chapter 5 (truncation error against the bound).
-
     Parameters
     ----------
     W : ndarray
@@ -403,6 +385,53 @@ def truncation_error(W: Any, U: Any, x: Any, k: int, b: Any = None) -> np.ndarra
     return np.linalg.norm(full - truncated_rnn_states(W, U, x, k, b=b), axis=-1)
 
 
+def truncation_errors_all_k(W: np.ndarray, U: np.ndarray, x: np.ndarray, v: np.ndarray, k_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """Max over t and sequences of ``||h_t - h^k_t||`` and ``|v . (h_t - h^k_t)|`` for k = 1..k_max.
+
+    All k at once, in one pass over time: ``G[:, j]`` holds ``h^{j+1}_t``, the state at t of the run
+    started from zero at input ``t - j``. One step later that run has length ``j + 2``, so
+    ``G <- tanh([0, G[:, :-1]] W^T + U x_{t+1})``. Runs that start before the sequence see zero
+    state and no input, which is exactly the full model: ``h^k_t = h_t`` for ``k >= t``.
+    ``O(T k_max n^2)`` work instead of one truncated model per k.
+
+    Parameters
+    ----------
+    W : ndarray
+        Shape (n, n).
+    U : ndarray
+        Shape (n, m).
+    x : ndarray
+        Shape (batch, T, m).
+    v : ndarray
+        Shape (n,), the readout.
+    k_max : int
+        >= 1.
+
+    Returns
+    -------
+    (state_error (k_max,), output_error (k_max,)).
+    """
+    W = check_array("W", W, square=True)
+    n = W.shape[0]
+    U = check_array("U", U, shape=(n, None))
+    x = check_array("x", x, shape=(None, None, U.shape[1]))
+    v = check_array("v", v, shape=(n,))
+    k_max = check_int("k_max", k_max, low=1)
+    batch, steps = x.shape[0], x.shape[1]
+    full = rnn_trajectory(W, U, x)[:, 1:]
+    drive = x @ U.T
+    G = np.zeros((batch, k_max, n))
+    state_err, output_err = np.zeros(k_max), np.zeros(k_max)
+    for t in range(steps):
+        G[:, 1:] = G[:, :-1]
+        G[:, 0] = 0.0
+        G = np.tanh(G @ W.T + drive[:, t, None, :])
+        diff = full[:, t, None, :] - G  # (batch, k_max, n)
+        state_err = np.maximum(state_err, np.linalg.norm(diff, axis=-1).max(axis=0))
+        output_err = np.maximum(output_err, np.abs(diff @ v).max(axis=0))
+    return state_err, output_err
+
+
 def _lam(lam: Any) -> float:
     return check_float("lam", lam, low=0.0, high=1.0, low_open=True, high_open=True)
 
@@ -414,8 +443,6 @@ def truncation_bound(lam: float, k: Any, lx_bx: float) -> float | np.ndarray:
     ``||x_t|| <= B_x`` (tanh RNN: ``lam = ||W||_2``, ``L_x = ||U||_2``; with a bias b use
     ``L_x B_x = ||U||_2 B_x + ||b||_2``): both runs start at time t - k, one from
     ``h_{t-k}`` with ``||h_{t-k}|| <= L_x B_x / (1 - lam)``, the other from 0.
-
-    Used in: Chapter 5 (the truncation theorem).
 
     Parameters
     ----------
@@ -449,8 +476,6 @@ def min_context(lam: float, lx_bx: float, eps: float) -> int:
     ``k = ceil(log(L_x B_x / ((1 - lam) eps)) / log(1 / lam))``, at least 1, checked against
     the bound itself to guard against rounding.
 
-    Used in: Chapter 5 (how much context a stable model needs).
-
     Parameters
     ----------
     lam : float
@@ -476,10 +501,32 @@ def min_context(lam: float, lx_bx: float, eps: float) -> int:
     return k
 
 
+def smallest_k_within(ks: Sequence[int], values: Sequence[float], full: float, tolerance: float = 0.01) -> int | None:
+    """Smallest k of the grid whose metric is within ``tolerance`` of the full-context metric.
+
+    The metric is a loss (NLL per frame, perplexity): lower is better, so "within" means
+    ``value_k <= (1 + tolerance) * full``; a truncated model that does *better* than full context
+    counts as within. Returns None if no k of the grid qualifies.
+
+    Parameters
+    ----------
+    ks : increasing ints >= 1;  values : metric at each k (same length);  full : metric with full context (> 0)
+    tolerance : relative tolerance in (0, 1] (default 0.01)
+    """
+    k = check_array("ks", ks, ndim=1)
+    v = check_array("values", values, shape=(len(k),))
+    full = check_float("full", full, low=0.0, low_open=True)
+    tolerance = check_float("tolerance", tolerance, low=0.0, high=1.0, low_open=True)
+    if any(a >= b for a, b in zip(k, k[1:])) or k[0] < 1 or not all(float(x).is_integer() for x in k):
+        raise ValueError(f"ks must be increasing integers >= 1, got {list(ks)}")
+    for kk, vv in zip(k, v):
+        if vv <= (1 + tolerance) * full:
+            return int(kk)
+    return None
+
+
 def state_bound(lam: float, lx_bx: float) -> float:
     """Bound ``L_x B_x / (1 - lam)`` on ``||h_t||`` for a lam-contractive model started at 0.
-
-    Used in: Chapter 5 (bounded states).
 
     Parameters
     ----------
@@ -494,3 +541,129 @@ def state_bound(lam: float, lx_bx: float) -> float:
     """
     lam, lx_bx = _lam(lam), check_float("lx_bx", lx_bx, low=0.0)
     return lx_bx / (1.0 - lam)
+
+
+# -- the scalar recurrence h_t = a h_{t-1} + x_t (Chapters 5 and 7) ------------------------------
+
+SCALAR_OVERFLOW = 1e150  # a state beyond this counts as diverged (its square would still be finite)
+
+
+def _scalar_inputs(x) -> np.ndarray:
+    return check_array("x", x, ndim=1)
+
+
+def scalar_states(a: float, x) -> np.ndarray:
+    """States ``h_0 = 0, h_t = a h_{t-1} + x_t`` for t = 1..T.
+
+    Parameters
+    ----------
+    a : float, the recurrent weight (any real; ``|a| > 1`` is unstable)
+    x : array (T,), the inputs
+
+    Returns
+    -------
+    array (T + 1,) with ``h_0 = 0`` first (``inf`` once the state overflows).
+    """
+    a = check_float("a", a)
+    x = _scalar_inputs(x)
+    h = np.zeros(len(x) + 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t, xt in enumerate(x, start=1):
+            h[t] = a * h[t - 1] + xt
+    return h
+
+
+def scalar_derivative(a: float, x) -> np.ndarray:
+    """Derivatives ``s_t = dh_t/da``, from ``s_t = h_{t-1} + a s_{t-1}``, ``s_0 = 0``.
+
+    For constant inputs ``x_t = 1`` and ``a > 1``, ``s_T / (T a^T) -> 1 / (a (a - 1))``:
+    the gradient grows like ``T a^T``.
+
+    Returns
+    -------
+    array (T + 1,)
+    """
+    a = check_float("a", a)
+    h = scalar_states(a, x)
+    s = np.zeros_like(h)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, len(h)):
+            s[t] = h[t - 1] + a * s[t - 1]
+    return s
+
+
+def scalar_loss_and_grad(a: float, x, y) -> tuple[float, float]:
+    """Loss ``L(a) = mean_t (h_t - y_t)^2`` and its derivative ``2 mean_t (h_t - y_t) dh_t/da``.
+
+    Non-finite (``inf`` or ``nan``) once the states overflow.
+    """
+    x = _scalar_inputs(x)
+    y = check_array("y", y, shape=(len(x),))
+    h, s = scalar_states(a, x)[1:], scalar_derivative(a, x)[1:]
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = h - y
+        return float(np.mean(r * r)), float(2.0 * np.mean(r * s))
+
+
+def scalar_loss_curve(a_values, x, y) -> np.ndarray:
+    """``L(a)`` on a grid of weights (vectorised over ``a``; ``inf`` where it overflows).
+    """
+    a = check_array("a_values", a_values, ndim=1)
+    x = _scalar_inputs(x)
+    y = check_array("y", y, shape=(len(x),))
+    h, total = np.zeros_like(a), np.zeros_like(a)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for xt, yt in zip(x, y):
+            h = a * h + xt
+            total += (h - yt) ** 2
+        out = total / len(x)
+    return np.where(np.isfinite(out), out, np.inf)
+
+
+def scalar_truncation_error(a: float, x, k: int) -> float:
+    """``max_t |h_t - h^k_t|`` between the scalar model and its k-truncated version (``= |a|^k |h_{t-k}|``).
+
+    Parameters
+    ----------
+    a : float;  x : array (T,);  k : int >= 1
+    """
+    a = check_float("a", a)
+    x = _scalar_inputs(x)
+    k = check_int("k", k, low=1)
+    h = scalar_states(a, x)
+    if k >= len(x):
+        return 0.0
+    # h_t - h^k_t = a^k h_{t-k}: the part of the state that the window of k inputs does not see
+    return float(np.max(np.abs(a) ** k * np.abs(h[1 : len(x) - k + 1])))
+
+
+
+def running_sum_errors(steps: int, ks, lam: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Error ``|h_t - h^k_t|`` of the k-truncated scalar system ``h_t = lam h_{t-1} + x_t``, x_t uniform on [0, 1].
+
+    ``h_t - h^k_t = lam^k h_{t-k}`` exactly: the truncated model misses the state built before its
+    window. For the running sum (lam = 1) that is the whole sum ``x_1 + ... + x_{t-k}``.
+
+    Parameters
+    ----------
+    steps : int
+        >= 1, sequence length T.
+    ks : sequence of int
+        Each >= 1, context lengths.
+    lam : float
+        In [0, 1].
+    seed : int
+        >= 0.
+
+    Returns
+    -------
+    (t (T,), errors (len(ks), T)).
+    """
+    steps = check_int("steps", steps, low=1)
+    ks = list(check_ints("ks", ks, low=1))
+    lam = check_float("lam", lam, low=0.0, high=1.0)
+    x = np.random.default_rng(check_int("seed", seed, low=0)).uniform(0.0, 1.0, steps)
+    h = dynamics.linear_trajectory([[lam]], x[:, None])[:, 0]  # h_0 = 0, ..., h_T
+    t = np.arange(1, steps + 1)
+    errors = np.array([np.where(t > k, lam**k * h[np.maximum(t - k, 0)], 0.0) for k in ks])
+    return t, errors

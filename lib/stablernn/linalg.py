@@ -44,8 +44,6 @@ _KINDS = ("normal", "rotation", "jordan")
 def spectral_norm(W: Any) -> float:
     """Spectral norm ``||W||_2``: the largest singular value, computed exactly by SVD.
 
-    Used in: Chapter 4 (stability of the RNN), all chapters that report ``||W||_2``.
-
     Parameters
     ----------
     W : ndarray
@@ -65,8 +63,6 @@ def spectral_radius(W: Any) -> float:
     Eigenvalues of a strongly non-normal matrix are ill-conditioned: the computed value can be
     off by up to about ``(eps * ||W||)^(1/m)`` for a Jordan-like chain of length ``m``.
 
-    Used in: Chapter 4 (spectral radius versus spectral norm).
-
     Parameters
     ----------
     W : ndarray
@@ -84,8 +80,6 @@ def inf_norm(W: Any) -> float:
     """Induced l_inf norm ``||W||_inf``: the largest absolute **row** sum.
 
     PyTorch stores weights as out x in, so a row sum runs over the input dimension.
-
-    Used in: Chapter 4 (LSTM stability condition).
 
     Parameters
     ----------
@@ -105,8 +99,6 @@ def departure_from_normality(W: Any) -> float:
 
     It is the Frobenius norm of the strictly upper part of a Schur form; 0 iff W is normal.
     Computed from eigenvalues, so it inherits their conditioning (see ``spectral_radius``).
-
-    Used in: Chapter 4 (non-normal matrices).
 
     Parameters
     ----------
@@ -128,8 +120,6 @@ def power_iteration_norm(W: Any, n_iter: int = 100, tol: float = 1e-10, seed: in
     The estimate ``||W v||`` with ``||v|| = 1`` never exceeds the true value and converges at the
     rate ``(sigma_2 / sigma_1)^2`` per iteration; it stops early once the relative change is
     below ``tol``. Cost ``O(n_iter * n * m)`` instead of the ``O(n m min(n, m))`` of an SVD.
-
-    Used in: Chapter 4 (cheap projection during training).
 
     Parameters
     ----------
@@ -169,8 +159,6 @@ def power_iteration_norm(W: Any, n_iter: int = 100, tol: float = 1e-10, seed: in
 def power_norms(A: Any, k_max: int) -> np.ndarray:
     """Spectral norms ``||A^k||_2`` for ``k = 0, ..., k_max`` (``||A^0|| = 1``).
 
-    Used in: Chapter 4 (transient amplification of a non-normal matrix).
-
     Parameters
     ----------
     A : ndarray
@@ -197,8 +185,6 @@ def power_norms(A: Any, k_max: int) -> np.ndarray:
 
 def random_orthogonal(n: int, seed: int | None = 0) -> np.ndarray:
     """A Haar-random orthogonal n x n matrix (QR of a Gaussian matrix with sign correction).
-
-    Used in: Chapter 4 (rotating constructed matrices).
 
     Parameters
     ----------
@@ -284,8 +270,6 @@ def matrix_with_spectrum(
     equals its spectral radius. Eigenvalues of strongly non-normal results are ill-conditioned,
     so numerically computed spectral radii can differ from ``radius`` (see ``spectral_radius``).
 
-    Used in: Chapter 4 (spectral radius versus spectral norm explorer).
-
     Parameters
     ----------
     n : int
@@ -332,8 +316,6 @@ def matrix_with_norm(n: int, radius: float, norm: float, seed: int | None = None
     2 x 2 block, which the closed form in ``_coupling_for_norm`` sets to ``norm``. Distinct
     diagonal entries keep the eigenvalues well conditioned. Rotated by a seeded Q if ``seed``.
 
-    Used in: Chapter 4 (the two numbers as two independent sliders).
-
     Parameters
     ----------
     n : int
@@ -368,8 +350,6 @@ def nonnormal_example(radius: float = 0.9, coupling: float = 1.0) -> np.ndarray:
     With the defaults its spectral norm is 1.530 and ``||A^k||_2`` peaks near 3.9 at k = 9 before
     decaying (first below 1 at k = 35): a matrix with spectral radius < 1 that is not contractive.
 
-    Used in: Chapter 4 (transient amplification).
-
     Parameters
     ----------
     radius : float
@@ -398,8 +378,6 @@ def random_matrix(
     Exactly one of ``spectral_norm`` and ``spectral_radius`` must be given. A rescaled Gaussian
     matrix with spectral radius r typically has spectral norm near 2r: a "stable-looking"
     eigenvalue picture does not mean contraction.
-
-    Used in: Chapters 4-5 (seeded random stable and unstable matrices).
 
     Parameters
     ----------
@@ -445,8 +423,6 @@ def project_spectral_norm(W: Any, max_norm: float) -> np.ndarray:
     Exact Euclidean (Frobenius) projection onto the spectral-norm ball. Matrices already inside
     are returned unchanged (a copy). Cost: one SVD, ``O(n m min(n, m))``.
 
-    Used in: Chapter 4 (projected gradient descent for the RNN).
-
     Parameters
     ----------
     W : ndarray
@@ -473,8 +449,6 @@ def rescale_spectral_norm(W: Any, max_norm: float, n_iter: int = 20, seed: int |
     only those above ``max_norm``), and since power iteration underestimates ``||W||_2`` the
     result can exceed ``max_norm`` slightly when ``n_iter`` is small or the top singular values
     are close. Its merit is cost: ``O(n_iter n m)``.
-
-    Used in: Chapter 4 (cheap alternative to the SVD projection).
 
     Parameters
     ----------
@@ -506,8 +480,6 @@ def project_rows_l1(W: Any, radius: Any) -> np.ndarray:
     ``||w||_1 > r`` the projection is ``sign(w) * max(|w| - theta, 0)`` with the threshold
     ``theta > 0`` chosen so that the result has l1 norm exactly ``r``. Rows already inside the
     ball are unchanged. Afterwards ``inf_norm(result) <= max(radius)``.
-
-    Used in: Chapter 4 (projected gradient descent for the LSTM).
 
     Parameters
     ----------
@@ -546,3 +518,75 @@ def _row_radii(radius: Any, n_rows: int) -> np.ndarray:
     if np.any(r < 0):
         raise ValueError(f"radius must be >= 0 for every row, got minimum {r.min()}")
     return r
+
+
+# -- the 2 x 2 Jordan-type matrix [[r, c], [0, r]] --------------------------------------------------
+
+_SEARCH_LIMIT = 10**7  # ||A^k||_2 < 1 is searched for up to this k
+
+
+def jordan_power_norms(radius: float, coupling: float, k: np.ndarray) -> np.ndarray:
+    """``||A^k||_2`` for ``A = [[r, c], [0, r]]`` in closed form, any integer array ``k >= 0``.
+
+    ``A^k = [[a, b], [0, a]]`` with ``a = r^k``, ``b = k r^(k-1) c``, and the largest singular
+    value of that matrix is ``(|b| + sqrt(b^2 + 4 a^2)) / 2``.
+
+    Parameters
+    ----------
+    radius : float
+        >= 0, the diagonal r.
+    coupling : float
+        Any real, the coupling c.
+    k : ndarray
+        Integers >= 0.
+
+    Returns
+    -------
+    array shaped like k.
+    """
+    radius = check_float("radius", radius, low=0.0)
+    coupling = check_float("coupling", coupling)
+    k = check_array("k", k, ndim=1)
+    if np.any(k < 0) or np.any(k != np.round(k)):
+        raise ValueError("k must hold integers >= 0")
+    a = radius**k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.where(k == 0, 0.0, k * radius ** np.maximum(k - 1, 0) * abs(coupling))
+    return 0.5 * (b + np.sqrt(b**2 + 4.0 * a**2))
+
+
+def transient_summary(radius: float, coupling: float) -> tuple[float | None, int | None, int | None]:
+    """Peak of ``||A^k||_2`` over all k >= 0, where it is reached, and the first k >= 1 below one.
+
+    For ``r < 1`` the off-diagonal ``k r^(k-1) c`` decreases once ``k > -1 / ln r``, so a scan
+    that goes past that point and past the first k below one sees both. For ``r >= 1`` the norms
+    never fall below one (``||A^k||_2 >= r^k``), and they grow without bound unless ``c = 0``.
+
+    Parameters
+    ----------
+    radius : float
+        >= 0.
+    coupling : float
+        Any real.
+
+    Returns
+    -------
+    (peak, k_peak, k_below_one); None where the quantity does not exist.
+    """
+    radius = check_float("radius", radius, low=0.0)
+    coupling = check_float("coupling", coupling)
+    if radius >= 1.0:
+        if coupling == 0.0 and radius == 1.0:
+            return 1.0, 0, None
+        return None, None, None
+    turn = 1 if radius == 0.0 else int(np.ceil(-1.0 / np.log(radius))) + 1
+    limit = max(64, 2 * turn)
+    while True:
+        k = np.arange(limit + 1)
+        norms = jordan_power_norms(radius, coupling, k)
+        below = np.flatnonzero((norms < 1.0) & (k >= 1))
+        if below.size or limit >= _SEARCH_LIMIT:
+            break
+        limit *= 4
+    k_peak = int(np.argmax(norms))
+    return float(norms[k_peak]), k_peak, (int(below[0]) if below.size else None)

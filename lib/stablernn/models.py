@@ -15,14 +15,16 @@ convention; the ``TCN`` sequence model takes ``(B, T, input_size)`` like the rec
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from stablernn import stability
-from stablernn._validate import check_choice, check_float, check_int
+from stablernn._validate import check_choice, check_float, check_int, check_seed
 
 __all__ = [
     "TanhRNN",
@@ -118,8 +120,6 @@ class TanhRNN(_RecurrentModel):
         Exact SVD clipping or a power-iteration rescale (see ``stability.project_rnn_``).
     num_layers : int >= 1;  vocab_size : int >= 1 or None;  dropout : float in [0, 1)
         Stacked layers; token inputs through an embedding; dropout on embeddings and readout inputs.
-
-    Used in: Chapters 1-2 (recurrent models, BPTT), Chapters 4-6 (projection, truncation, training), Part III (experiments).
     """
 
     def __init__(
@@ -172,8 +172,6 @@ class LSTMModel(_RecurrentModel):
         assumption (check it with ``stability.forget_gate_bound``).
     num_layers : int >= 1;  vocab_size : int >= 1 or None;  dropout : float in [0, 1)
         Stacked layers; token inputs through an embedding; dropout on embeddings and readout inputs.
-
-    Used in: Chapter 1 (recurrent models), Chapters 4-5 (LSTM stability), Part III (experiments).
     """
 
     def __init__(
@@ -223,8 +221,6 @@ def truncated_forward(model: nn.Module, x: torch.Tensor, k: int) -> torch.Tensor
     Returns
     -------
     tensor (B, T, output_size)
-
-    Used in: Chapter 5 (stable models are feed-forward), Chapter 9 (test-time truncation), Part III.
     """
     if not isinstance(model, _RecurrentModel):
         raise TypeError(f"model must be a TanhRNN or LSTMModel, got {type(model).__name__}")
@@ -253,8 +249,6 @@ class CausalConv1d(nn.Module):
         F(t) = sum_{i=0}^{K-1} f(i) x_{t - d i}.
 
     Input and output are (B, C, T), torch's convolution layout.
-
-    Used in: Chapter 3 (dilated convolutions).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1) -> None:
@@ -280,8 +274,6 @@ class DilatedConvStack(nn.Module):
     kernel_sizes, dilations : sequences of ints >= 1, of equal length (one entry per layer)
 
     Input and output are (B, channels, T); ``receptive_field`` = 1 + sum_l (K_l - 1) d_l.
-
-    Used in: Chapter 3 (receptive fields).
     """
 
     def __init__(self, channels: int, kernel_sizes: Sequence[int], dilations: Sequence[int]) -> None:
@@ -338,8 +330,6 @@ class TCN(nn.Module):
 
     ``model(x)`` maps (B, T, input_size) or ids (B, T) to (B, T, output_size); output t depends
     on inputs t-R+1..t with R = ``receptive_field`` = 1 + 2 (K-1)(2^L - 1).
-
-    Used in: Chapter 3 (TCNs), Part III (music experiment).
     """
 
     def __init__(
@@ -382,8 +372,6 @@ def receptive_field(kernel_sizes: Sequence[int], dilations: Sequence[int]) -> in
     Parameters
     ----------
     kernel_sizes, dilations : sequences of ints >= 1, equal length >= 1
-
-    Used in: Chapter 3 (receptive fields).
     """
     if isinstance(kernel_sizes, (str, bytes)) or not hasattr(kernel_sizes, "__len__"):
         raise TypeError(f"kernel_sizes must be a sequence of integers, got {type(kernel_sizes).__name__}")
@@ -404,8 +392,6 @@ def tcn_receptive_field(kernel_size: int, levels: int) -> int:
     Parameters
     ----------
     kernel_size : int >= 1;  levels : int >= 1
-
-    Used in: Chapter 3 (TCNs).
     """
     kernel_size = check_int("kernel_size", kernel_size, low=1)
     levels = check_int("levels", levels, low=1)
@@ -414,9 +400,128 @@ def tcn_receptive_field(kernel_size: int, levels: int) -> int:
 
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable scalars in ``model``.
-
-    Used in: Chapter 3 and Part III (comparing models of similar size).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# -- the receptive field of a dilated stack, measured (Chapter 3) -----------------------------------
+
+DILATION_SCHEDULES = ("none", "doubling", "1,2,1,2")
+IMPULSE_CHANNELS = 4  # a few channels: an accidental cancellation along every path is then vanishingly unlikely
+
+def dilation_schedule(schedule: str, layers: int) -> tuple[int, ...]:
+    """Dilations of ``layers`` layers: all 1 ("none"), 1, 2, 4, ... ("doubling") or 1, 2, 1, 2, ... ("1,2,1,2").
+    """
+    schedule = check_choice("schedule", schedule, DILATION_SCHEDULES)
+    layers = check_int("layers", layers, low=1)
+    if schedule == "none":
+        return (1,) * layers
+    if schedule == "doubling":
+        return tuple(2**i for i in range(layers))
+    return tuple(1 + i % 2 for i in range(layers))
+
+
+def dependency_cone(kernel_size: int, dilations: tuple[int, ...]) -> tuple[list, list]:
+    """Positions (relative to output t) of every node that output t depends on, layer by layer, and the edges."""
+    cone = [[0]]
+    edges = []
+    for layer in range(len(dilations), 0, -1):
+        d = dilations[layer - 1]
+        below = set()
+        for p in cone[0]:
+            for i in range(kernel_size):
+                below.add(p - i * d)
+                edges.append((layer, p - i * d, p))
+        cone.insert(0, sorted(below))
+    return cone, edges
+
+
+def impulse_response(kernel_size: int, dilations: tuple[int, ...], width: int, seed: int = 0) -> np.ndarray:
+    """|y_t| of a DilatedConvStack (zero biases) for an impulse at each of the last ``width`` inputs.
+
+    With zero biases the response to the zero input is exactly zero (tanh(0) = 0), so the response
+    to an impulse at x_s is exactly zero unless x_s lies in output t's receptive field.
+
+    Returns
+    -------
+    array (width,): entry j is the response to an impulse at position s - t = j - (width - 1).
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net = DilatedConvStack(IMPULSE_CHANNELS, [kernel_size] * len(dilations), list(dilations))
+    with torch.no_grad():
+        for layer in net.layers:
+            layer.conv.bias.zero_()
+        x = torch.zeros(width, IMPULSE_CHANNELS, width)
+        x[torch.arange(width), 0, torch.arange(width)] = 1.0  # row j: an impulse at input j
+        y = net(x)[:, :, -1]  # output at the last step, t = width - 1
+    return y.abs().sum(dim=1).double().numpy()
+
+
+# -- model construction: Chapter 3's comparison and Part III's four labels ---------------------------
+
+MODEL_NAMES = ("TCN", "RNN", "LSTM")
+TCN_LEVELS, TCN_KERNEL = 3, 2  # receptive field 1 + 2 (K - 1)(2^L - 1) = 15
+
+
+def make_model(name: str, hidden: int, seed: int = 0) -> torch.nn.Module:
+    """A one-input, one-output TCN (``hidden`` channels), tanh RNN or LSTM (``hidden`` units).
+
+    Parameters
+    ----------
+    name : "TCN", "RNN" or "LSTM".
+    hidden : channels or hidden units, >= 1.
+    seed : seed of the initial weights, >= 0.
+    """
+    name = check_choice("name", name, MODEL_NAMES)
+    hidden = check_int("hidden", hidden, low=1)
+    with torch.random.fork_rng():
+        torch.manual_seed(check_seed("seed", seed))
+        if name == "TCN":
+            return TCN(1, 1, channels=hidden, levels=TCN_LEVELS, kernel_size=TCN_KERNEL)
+        return (TanhRNN if name == "RNN" else LSTMModel)(1, hidden, 1)
+
+
+KINDS = ("tanh", "lstm")
+#: the four models every Part III experiment compares: tanh RNN and LSTM, each unconstrained or stable.
+#: A stable model is built with ``stable=True`` (its recurrent weights start projected onto the stable
+#: set) and trained with ``train(..., project=True)`` (projected after every optimiser step).
+LABELS = ("tanh", "tanh-stable", "lstm", "lstm-stable")
+LABEL_NAMES = {"tanh": "tanh RNN", "tanh-stable": "tanh RNN, stable", "lstm": "LSTM", "lstm-stable": "LSTM, stable"}
+
+
+def label(kind: str, stable: bool) -> str:
+    """Model label used in results files: ``"tanh"``, ``"tanh-stable"``, ``"lstm"``, ``"lstm-stable"``."""
+    return kind + ("-stable" if stable else "")
+
+
+def parse_label(name: str) -> tuple[str, bool]:
+    """Inverse of :func:`label`."""
+    check_choice("label", name, LABELS)
+    return name.split("-")[0], name.endswith("-stable")
+
+
+def build_model(name: str, input_size: int, hidden: int, output_size: int, seed: int, *,
+                vocab_size: int | None = None, dropout: float = 0.0, max_norm: float = 0.999,
+                forget_bound: float = 0.5) -> torch.nn.Module:
+    """A freshly initialised model for a label of :data:`LABELS`, seeded without touching global RNG state.
+
+    Parameters
+    ----------
+    name : one of LABELS;  input_size, hidden, output_size : int >= 1
+    seed : int >= 0, initialises the weights
+    vocab_size : int or None, token inputs through an embedding of size ``input_size``
+    dropout : float in [0, 1)
+    max_norm : bound on the spectral norm of the tanh RNN's W (stable models)
+    forget_bound : forget-gate bound of the LSTM's stability condition (stable models)
+    """
+    kind, stable = parse_label(name)
+    seed = check_seed("seed", seed)
+    hidden = check_int("hidden", hidden, low=1)
+    extra = {"max_norm": max_norm} if kind == "tanh" else {"forget_bound": forget_bound}
+    cls = TanhRNN if kind == "tanh" else LSTMModel
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return cls(input_size, hidden, output_size, stable=stable, vocab_size=vocab_size, dropout=dropout, **extra)

@@ -7,14 +7,16 @@ after each optimiser step act on torch tensors (torch is imported inside those f
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.linalg import solve_discrete_lyapunov
 
 from . import linalg
 from ._validate import check_array, check_choice, check_float, check_int, check_seed
-from .dynamics import _lstm_params, _sigmoid
+from .dynamics import _lstm_params, _sigmoid, random_lstm_params
 
 __all__ = [
     "StabilityReport",
@@ -57,8 +59,6 @@ def linear_condition(A: Any) -> StabilityReport:
 
     The spectral radius is reported too; ``rho(A) < 1`` alone does not give contraction.
 
-    Used in: Chapter 4 (linear systems).
-
     Parameters
     ----------
     A : ndarray
@@ -78,8 +78,6 @@ def rnn_condition(W: Any, lipschitz: float = 1.0) -> StabilityReport:
     """Stability of ``h_t = rho(W h_{t-1} + U x_t)`` in l2: ``L_rho ||W||_2 < 1``.
 
     ``||rho(W h + U x) - rho(W h' + U x)|| <= L_rho ||W (h - h')|| <= L_rho ||W||_2 ||h - h'||``.
-
-    Used in: Chapter 4 (stable RNNs).
 
     Parameters
     ----------
@@ -105,8 +103,6 @@ def forget_gate_bound(params: Any, input_bound: float = 1.0) -> float:
 
     ``f_j = sigmoid((W_f h + U_f x + b_f)_j) <= sigmoid(||W_f[j]||_1 + ||U_f[j]||_1 B_x + b_{f,j})``
     (sigmoid is increasing); ``|h| <= 1`` always holds since ``h = o * tanh(c)`` (and h_0 = 0).
-
-    Used in: Chapter 4 (LSTM stability).
 
     Parameters
     ----------
@@ -163,8 +159,6 @@ def lstm_condition(params: Any, forget_bound: float | None = None, input_bound: 
     lambda < 1: it is sufficient, with no margin (lambda -> 1 at its boundary).
     ``lstm_block_radii`` uses the same split with a margin.
 
-    Used in: Chapter 4 (LSTM stability and stable LSTM training).
-
     Parameters
     ----------
     params : dict
@@ -195,8 +189,6 @@ def lstm_block_radii(forget_bound: float, margin: float = 1e-3) -> dict[str, flo
 
     Each of the four terms of lambda gets ``(1 - margin)(1 - f)/4``: ``r_i = r_o = (1 - margin)(1 - f)``,
     ``r_z = (1 - margin)(1 - f)/4``, ``r_f = (1 - margin)(1 - f)^2``.
-
-    Used in: Chapter 4 (stable LSTM training), Part III (experiments).
 
     Parameters
     ----------
@@ -252,8 +244,6 @@ def project_rnn_(
     spectral-norm ball, ``O(n^3)``. ``"power"`` rescales the whole matrix by a power-iteration
     estimate of ``||weight||_2``: cheaper, not a projection, and may leave the norm slightly
     above ``max_norm`` (power iteration underestimates). Matrices inside are left untouched.
-
-    Used in: Chapter 4 (projected gradient descent for the RNN).
 
     Parameters
     ----------
@@ -314,8 +304,6 @@ def project_lstm_(weight_hh: Any, forget_bound: float, margin: float = 1e-3) -> 
     ``forget_bound`` is an assumption on the forget gate that the caller must ensure (check it
     with ``forget_gate_bound``).
 
-    Used in: Chapter 4 (projected gradient descent for the LSTM).
-
     Parameters
     ----------
     weight_hh : torch.Tensor
@@ -342,8 +330,6 @@ def lstm_params_from_torch(lstm_module: Any) -> dict[str, np.ndarray]:
 
     Splits ``weight_hh_l0`` / ``weight_ih_l0`` into the blocks i, f, g (= z), o and adds the two
     biases ``b_ih + b_hh`` (zeros if the module has no bias).
-
-    Used in: Chapter 4 (checking a trained LSTM).
 
     Parameters
     ----------
@@ -376,3 +362,167 @@ def lstm_params_from_torch(lstm_module: Any) -> dict[str, np.ndarray]:
         rows = slice(block * n, (block + 1) * n)
         params[f"W_{g}"], params[f"U_{g}"], params[f"b_{g}"] = W[rows].copy(), U[rows].copy(), b[rows].copy()
     return params
+
+
+def lyapunov_certificate(A: np.ndarray, target: float | None = None) -> tuple[float, float] | None:
+    """Contraction factor of ``A`` in a Lyapunov norm, and the price of changing norms.
+
+    For spectral radius ``rho < target <= 1``, ``B = A / target`` has spectral radius < 1, and ``P``
+    solving ``B^T P B - P = -I`` is symmetric with ``P >= I``. In ``||v||_P = sqrt(v^T P v)``,
+    ``||B v||_P^2 = ||v||_P^2 - ||v||^2 <= (1 - 1/p_max) ||v||_P^2``, so ``A`` is
+    ``lam_P = target sqrt(1 - 1/p_max)``-contractive in that norm (``lam_P < target``), and back in
+    l2 ``||A^k||_2 <= sqrt(cond(P)) lam_P^k``. A target closer to ``rho`` costs a larger condition number.
+
+    Parameters
+    ----------
+    A : ndarray
+        Shape (n, n).
+    target : float or None
+        In (0, 1]; None for ``(1 + rho) / 2``. Must exceed the spectral radius.
+
+    Returns
+    -------
+    (lam_P, sqrt(cond(P))), or None when the spectral radius is >= 1.
+    """
+    A = check_array("A", A, square=True)
+    rho = linalg.spectral_radius(A)
+    if rho >= 1.0:
+        return None
+    target = 0.5 * (1.0 + rho) if target is None else check_float("target", target, low=0.0, high=1.0, low_open=True)
+    if target <= rho:
+        raise ValueError(f"target must exceed the spectral radius {rho:.6g}, got {target}")
+    P = solve_discrete_lyapunov((A / target).T, np.eye(A.shape[0]))
+    p = np.linalg.eigvalsh(0.5 * (P + P.T))
+    return float(target * np.sqrt(1.0 - 1.0 / p[-1])), float(np.sqrt(p[-1] / p[0]))
+
+
+# -- random LSTMs with a prescribed certificate (Chapter 4) -------------------------------------------
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
+
+
+def sample_stable_lstm(n: int, m: int, lam: float, input_bound: float = 1.0, seed: int | None = 0) -> dict:
+    """Random LSTM parameters for which ``stability.lstm_condition`` certifies exactly ``lam``.
+
+    The certified factor is ``f + ||W_z|| + (||W_i|| + ||W_o||)/4 + ||W_f||/(4(1 - f))`` with ``f``
+    the forget-gate bound (norms induced l_inf). We draw ``f`` in ``(0.05 lam, 0.9 lam)``, split the
+    rest ``lam - f`` at random over the four weight terms, give each block a random direction with
+    that l_inf norm, and choose the forget-gate biases so that ``forget_gate_bound`` equals ``f``.
+
+    Parameters
+    ----------
+    n : int
+        >= 1, hidden size.
+    m : int
+        >= 1, input size.
+    lam : float
+        In (0, 1), the factor to certify.
+    input_bound : float
+        > 0, the bound on ``||x_t||_inf`` that the forget-gate bound assumes.
+    seed : int or None
+        >= 0 or None.
+
+    Returns
+    -------
+    dict with the keys of ``dynamics.LSTM_KEYS``.
+    """
+    n, m = check_int("n", n, low=1), check_int("m", m, low=1)
+    lam = check_float("lam", lam, low=0.0, high=1.0, low_open=True, high_open=True)
+    input_bound = check_float("input_bound", input_bound, low=0.0, low_open=True)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    p = random_lstm_params(n, m, scale=1.0, seed=int(rng.integers(2**31)))
+    f = rng.uniform(0.05, 0.9) * lam
+    share = rng.dirichlet(np.ones(4)) * (lam - f)  # terms of z, i, o, f
+    radius = {"W_z": share[0], "W_i": 4.0 * share[1], "W_o": 4.0 * share[2], "W_f": 4.0 * (1.0 - f) * share[3]}
+    for key, r in radius.items():
+        p[key] = p[key] * (r / max(linalg.inf_norm(p[key]), 1e-300))
+    # sigmoid(|W_f| row sum + |U_f| row sum * B_x + b_f) <= f on every row, with equality on one
+    slack = rng.uniform(0.0, 2.0, n)
+    slack[rng.integers(n)] = 0.0
+    p["b_f"] = _logit(f) - np.abs(p["W_f"]).sum(1) - np.abs(p["U_f"]).sum(1) * input_bound - slack
+    return p
+
+
+# -- the training-equivalence theorem's recursion (Chapter 6) -----------------------------------------
+
+SCHEDULES = ("decaying", "constant")  # alpha_i = alpha / i, or alpha_i = alpha
+
+def step_size(schedule: str, alpha: float, i: int) -> float:
+    """Step size of gradient step ``i`` (1-based): ``alpha / i`` or ``alpha``.
+    """
+    schedule = check_choice("schedule", schedule, SCHEDULES)
+    alpha = check_float("alpha", alpha, low=0.0, low_open=True)
+    i = check_int("i", i, low=1)
+    return alpha / i if schedule == "decaying" else alpha
+
+
+def bound_product(schedule: str, alpha: float, beta: float, steps: int) -> float:
+    """``log prod_{i=1}^N (1 + alpha_i beta)`` for the schedule (a log, to survive large N).
+
+    Parameters
+    ----------
+    schedule : "decaying" (alpha_i = alpha / i) or "constant" (alpha_i = alpha)
+    alpha, beta : float > 0 (step-size constant, smoothness of the loss)
+    steps : int >= 1, N
+    """
+    schedule = check_choice("schedule", schedule, SCHEDULES)
+    alpha = check_float("alpha", alpha, low=0.0, low_open=True)
+    beta = check_float("beta", beta, low=0.0, low_open=True)
+    steps = check_int("steps", steps, low=1)
+    if schedule == "constant":
+        return steps * math.log1p(alpha * beta)
+    return float(np.sum(np.log1p(alpha * beta / np.arange(1, steps + 1))))
+
+
+def weight_gap_bound(k, lam: float, schedule: str, alpha: float, beta: float, gamma: float, steps: int):
+    """Solution of the recursion with equality: ``(gamma k lam^k / beta) (prod (1 + alpha_i beta) - 1)``.
+
+    It bounds the weight gap ``e_{N+1}`` after ``N = steps`` gradient steps from ``e_1 = 0``.
+
+    Parameters
+    ----------
+    k : int or array of ints >= 1;  lam : float in (0, 1)
+    schedule, alpha, beta, steps : as in ``bound_product``;  gamma : float > 0, gradient-gap constant
+    """
+    with np.errstate(over="ignore"):  # an astronomically large bound is inf, which is still correct
+        return np.exp(_log_weight_gap_bound(k, lam, schedule, alpha, beta, gamma, steps))
+
+
+def _log_weight_gap_bound(k, lam, schedule, alpha, beta, gamma, steps):
+    lam = check_float("lam", lam, low=0.0, high=1.0, low_open=True, high_open=True)
+    gamma = check_float("gamma", gamma, low=0.0, low_open=True)
+    log_p = bound_product(schedule, alpha, beta, steps)
+    k = np.asarray(k, dtype=float)
+    if np.any(k < 1) or not np.all(np.isfinite(k)):
+        raise ValueError(f"k must be >= 1, got {k}")
+    log_front = np.log(gamma / beta) + np.log(k) + k * math.log(lam)
+    # prod - 1 = expm1(log prod), kept in logs so that 10^5 constant steps do not overflow
+    return log_front + log_p + np.log(-np.expm1(-log_p))
+
+
+def required_k(eps: float, lam: float, schedule: str, alpha: float, beta: float, gamma: float, steps: int) -> int:
+    """Smallest k >= 1 for which ``weight_gap_bound`` is at most ``eps``.
+
+    ``k lam^k`` decreases for ``k >= 1 / ln(1/lam)``, so a doubling and bisection search finds it.
+
+    Parameters
+    ----------
+    eps : float > 0, the tolerance on the weight gap;  other arguments as in ``weight_gap_bound``
+    """
+    eps = check_float("eps", eps, low=0.0, low_open=True)
+
+    def ok(k: int) -> bool:
+        return float(_log_weight_gap_bound(k, lam, schedule, alpha, beta, gamma, steps)) <= math.log(eps)
+
+    turn = max(1, math.ceil(1.0 / math.log(1.0 / lam)))  # k lam^k decreases from here on
+    for k in range(1, turn + 1):
+        if ok(k):
+            return k
+    low, high = turn, 2 * turn
+    while not ok(high):
+        low, high = high, 2 * high
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if ok(mid) else (mid, high)
+    return high

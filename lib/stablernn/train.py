@@ -83,8 +83,6 @@ def tbptt_chunks(
     Yields
     ------
     (start, stop, y) with y (B, stop-start, output_size) the outputs for steps start..stop-1
-
-    Used in: Chapter 2 (truncated BPTT), Part III (word-level language model).
     """
     if not isinstance(model, _RECURRENT):
         raise TypeError(f"model must be a TanhRNN or LSTMModel, got {type(model).__name__}")
@@ -269,8 +267,6 @@ def evaluate(
     Returns
     -------
     float: the loss averaged over all counted steps of the data.
-
-    Used in: Chapter 9 (test-time truncation), Part III (experiments).
     """
     model = _check_model(model)
     loss = check_choice("loss", loss, LOSSES)
@@ -365,8 +361,6 @@ def train(
     Returns
     -------
     TrainResult. With validation data the model ends with the weights of its best epoch.
-
-    Used in: Chapter 2 (BPTT), Chapters 4 and 6 (projected training, training equivalence), Part III (experiments).
     """
     model = _check_model(model)
     mode, k, chunk = _check_mode(model, mode, k, chunk)

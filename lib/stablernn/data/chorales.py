@@ -55,8 +55,6 @@ N_KEYS, LOWEST_MIDI, OCTAVE_UP = 88, 21, 12
 
 def chorale_ids(split: str | None = None) -> list[str]:
     """Corpus ids (``"bach/bwvNNN.N"``) of the chorales in ``split`` (all of them for ``None``), sorted.
-
-    Used in: Chapter 8 (JSB-style chorales from music21).
     """
     if split is not None:
         check_choice("split", split, SPLITS)
@@ -69,8 +67,6 @@ def four_voices(score: Any) -> list[Any]:
 
     Raises ValueError if the score has neither exactly four parts nor exactly one part named
     after each voice (e.g. a five-voice setting with two sopranos).
-
-    Used in: Chapter 8 (JSB-style chorales from music21).
     """
     parts = list(score.parts)
     if len(parts) == 4:
@@ -95,8 +91,6 @@ def chorale_roll(score: Any) -> np.ndarray:
     Returns
     -------
     uint8 array (T, 88), T = number of quarter-note beats; column k is MIDI note 21 + k.
-
-    Used in: Chapter 8 (JSB-style chorales from music21).
     """
     from music21 import stream  # deferred: importing music21 takes about a second
 
@@ -118,8 +112,6 @@ def chorale_roll(score: Any) -> np.ndarray:
 
 def parse_chorale(corpus_id: str) -> np.ndarray:
     """Parse one chorale from music21's corpus (e.g. ``"bach/bwv10.7"``) into a (T, 88) roll.
-
-    Used in: Chapter 8 (JSB-style chorales from music21).
     """
     from music21 import corpus
 
@@ -128,8 +120,6 @@ def parse_chorale(corpus_id: str) -> np.ndarray:
 
 def corpus_file(corpus_id: str) -> Path:
     """The music21 corpus file of ``corpus_id``: MusicXML where the corpus also has a Humdrum copy.
-
-    Used in: Chapter 8 (JSB-style chorales from music21).
     """
     from music21 import corpus
     from music21.exceptions21 import CorpusException
@@ -165,8 +155,6 @@ def load_chorales(split: str | None = None, *, ids: Sequence[str] | None = None,
     list of uint8 arrays (T_i, 88) with values in {0, 1}, in the order of ``chorale_ids(split)``
     (or of ``ids``). Without ``ids`` and ``limit`` the first call parses every chorale (about a
     minute) and caches them together, so the other splits then load at once.
-
-    Used in: Chapter 8 (JSB-style chorales from music21).
     """
     wanted = _select(split, ids, limit)
     whole = ids is None and limit is None  # a whole split: parse and cache all chorales once

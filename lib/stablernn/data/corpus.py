@@ -69,8 +69,6 @@ def load_corpus(directory: str | os.PathLike) -> Corpus:
     ------
     FileNotFoundError naming the missing folder or file; ValueError if a file is not valid UTF-8
     (naming it) or holds no words.
-
-    Used in: Chapter 8 (word-level language modelling on Penn Treebank / WikiText-2).
     """
     directory = Path(directory).expanduser()
     if not directory.is_dir():
@@ -99,8 +97,6 @@ def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
     -------
     LongTensor of shape (B, N // B); row b is ``ids[b*L:(b+1)*L]``, so each row reads on in
     time and a model steps along dimension 1 (the transpose of PyTorch's example layout).
-
-    Used in: Chapter 8 (truncated BPTT on a language model).
     """
     if not isinstance(ids, torch.Tensor) or ids.ndim != 1:
         raise TypeError(f"ids must be a 1-D torch tensor, got {type(ids).__name__}"

@@ -36,8 +36,6 @@ def load_mat_rolls(path: str | os.PathLike, split: str) -> list[np.ndarray]:
     ------
     FileNotFoundError if ``path`` is not a file; ValueError if the file is not a readable
     ``.mat``, lacks the expected keys, or holds a sequence that is not T × 88 binary.
-
-    Used in: Chapter 8 (real data: JSB Chorales and Nottingham).
     """
     check_choice("split", split, SPLITS)
     path = Path(path).expanduser()

@@ -31,8 +31,6 @@ def pad_rolls(rolls: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor, 
     X : float32 (B, L, 88), X[i, t] = frame t of roll i (zero past its end), L = max T_i - 1;
     Y : float32 (B, L, 88), Y[i, t] = frame t + 1 of roll i, the target for X[i, :t+1];
     mask : bool (B, L), True where t < T_i - 1 (a real predicted frame).
-
-    Used in: Chapter 8 (training on JSB Chorales).
     """
     if isinstance(rolls, np.ndarray) or len(rolls) == 0:
         raise ValueError("rolls must be a non-empty list of (T, 88) arrays")
@@ -65,8 +63,6 @@ def frame_nll(predictions: torch.Tensor, targets: torch.Tensor, mask: torch.Tens
     Returns
     -------
     0-d float tensor (differentiable in ``predictions``).
-
-    Used in: Chapter 8 (JSB Chorales NLL).
     """
     check_choice("kind", kind, ("logits", "probs"))
     predictions, targets, mask = (torch.as_tensor(t) for t in (predictions, targets, mask))
@@ -103,8 +99,6 @@ def bernoulli_baseline(train: Sequence[np.ndarray], test: Sequence[np.ndarray],
     Returns
     -------
     float, nats per predicted frame.
-
-    Used in: Chapter 8 (what a model without memory scores).
     """
     smoothing = check_float("smoothing", smoothing, low=0.0)
     frames = np.concatenate([_binary_roll(f"train[{i}]", r) for i, r in enumerate(train)])
@@ -131,8 +125,6 @@ def logistic_previous_frame_baseline(train: Sequence[np.ndarray], test: Sequence
     Returns
     -------
     float, nats per predicted frame on ``test``.
-
-    Used in: Chapter 8 (what one frame of memory buys).
     """
     weight_decay = check_float("weight_decay", weight_decay, low=0.0)
     steps = check_int("steps", steps, low=1)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validate import check_choice, check_int, check_seed
+from .._validate import check_choice, check_float, check_int, check_seed
+from ..dynamics import scalar_states
 
 COPY_DIGITS = 10  # how many digits copy memory asks to recall
 COPY_SYMBOLS = 8  # digits are drawn from 1..8; 0 is blank, 9 the "recall now" marker
@@ -33,8 +34,6 @@ def adding_problem(n: int, T: int, seed: int) -> tuple[torch.Tensor, torch.Tenso
     Returns
     -------
     X : float32 tensor (n, T, 2); Y : float32 tensor (n, 1), the target at step T.
-
-    Used in: Chapter 7 (long-memory benchmarks).
     """
     n = check_int("n", n, low=1)
     T = check_int("T", T, low=2)
@@ -68,8 +67,6 @@ def copy_memory(n: int, T: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     Returns
     -------
     X, Y : int64 tensors (n, T + 20) with values in 0..9 (10 classes).
-
-    Used in: Chapter 7 (long-memory benchmarks).
     """
     n = check_int("n", n, low=1)
     T = check_int("T", T, low=1)
@@ -85,8 +82,6 @@ def copy_memory(n: int, T: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def copy_memory_baseline(T: int) -> float:
     """Cross-entropy per step (nats) of the best memoryless predictor on copy memory: 10 ln 8 / (T + 20).
-
-    Used in: Chapter 7 (long-memory benchmarks).
     """
     T = check_int("T", T, low=1)
     return COPY_DIGITS * float(np.log(COPY_SYMBOLS)) / (T + 2 * COPY_DIGITS)
@@ -107,8 +102,6 @@ def digits_sequences(split: str, seed: int = 0) -> tuple[torch.Tensor, torch.Ten
     -------
     X : float32 tensor (n, 64, 1), pixel intensities scaled from 0..16 to [0, 1], row by row;
     y : int64 tensor (n,), the digit 0..9.
-
-    Used in: Chapter 7 (sequential classification).
     """
     from sklearn.datasets import load_digits  # deferred: importing scikit-learn is slow
 
@@ -123,3 +116,81 @@ def digits_sequences(split: str, seed: int = 0) -> tuple[torch.Tensor, torch.Ten
     pick = order[slice(*bounds[split])]
     X = torch.from_numpy(images[pick] / 16.0).float().reshape(len(pick), 64, 1)
     return X, torch.from_numpy(labels[pick]).long()
+
+
+# -- small tasks of the book's chapters --------------------------------------------------------
+
+RECALL_CHANCE = 1.0  # inputs are +-1 with equal probability: predicting 0 has mean squared error 1
+
+
+def recall_task(n: int, T: int, lag: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Delayed recall: at every step t >= lag, output the input from ``lag`` steps back.
+
+    Inputs are independent +-1 signs, so a model that does not remember ``x_{t-lag}`` can do no
+    better than predicting 0, with mean squared error ``RECALL_CHANCE`` = 1. Steps t < lag have no
+    target and are masked out.
+
+    Parameters
+    ----------
+    n : number of sequences, >= 1.
+    T : sequence length, >= 2.
+    lag : how far back the answer lies, in [1, T - 1].
+    seed : seed of the signs, >= 0.
+
+    Returns
+    -------
+    X : float32 (n, T, 1); Y : float32 (n, T, 1) with ``Y[:, t] = X[:, t - lag]``; mask : (n, T) of 0/1.
+    """
+    n = check_int("n", n, low=1)
+    T = check_int("T", T, low=2)
+    lag = check_int("lag", lag, low=1, high=T - 1)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    x = rng.choice([-1.0, 1.0], size=(n, T, 1))
+    y = np.zeros_like(x)
+    y[:, lag:] = x[:, :-lag]
+    mask = np.zeros((n, T))
+    mask[:, lag:] = 1.0
+    return tuple(torch.from_numpy(a).float() for a in (x, y, mask))
+
+
+def delayed_recall(n: int, steps: int, delay: int, seed: int):
+    """Toy task: repeat the input seen ``delay`` steps ago, ``y_t = x_{t-delay}`` (0 before the start).
+
+    Parameters
+    ----------
+    n : int
+        >= 1, number of sequences.
+    steps : int
+        > delay, sequence length.
+    delay : int
+        >= 0.
+    seed : int
+        >= 0.
+
+    Returns
+    -------
+    (X, Y): float32 torch tensors (n, steps, 1).
+    """
+    import torch
+
+    n = check_int("n", n, low=1)
+    delay = check_int("delay", delay, low=0)
+    steps = check_int("steps", steps, low=delay + 1)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    x = rng.standard_normal((n, steps, 1))
+    y = np.zeros_like(x)
+    y[:, delay:] = x[:, : steps - delay]
+    return torch.from_numpy(x).float(), torch.from_numpy(y).float()
+
+
+def scalar_task(a_star: float = 0.8, steps: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs ``x`` (T,) standard normal and targets ``y_t = h_t`` of the teacher with weight ``a_star``.
+
+    Parameters
+    ----------
+    a_star : float in [-2, 2];  steps : int in [2, 1000], T;  seed : int >= 0
+    """
+    a_star = check_float("a_star", a_star, low=-2.0, high=2.0)
+    steps = check_int("steps", steps, low=2, high=1000)
+    x = np.random.default_rng(check_seed("seed", seed)).standard_normal(steps)
+    return x, scalar_states(a_star, x)[1:]

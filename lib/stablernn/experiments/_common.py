@@ -19,14 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .._validate import check_choice
-
-SCHEMA_VERSION = 1
+from .schema import validate
 
 
 def model_cache_dir(cache: str | os.PathLike | None = None) -> Path:
     """The folder of cached model weights: ``cache``, else the environment, else ``~/.cache``.
-
-    Used in: Part III (experiments reuse trained models).
     """
     if cache is not None:
         return Path(cache).expanduser()
@@ -125,8 +122,6 @@ def clean(value: Any) -> Any:
 
 def write_results(results: dict, out: str | os.PathLike) -> Path:
     """Validate ``results`` against the schema and write ``out/NAME.json`` atomically."""
-    from .schema import validate
-
     results = clean(results)
     validate(results)
     folder = Path(out)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .. import dynamics
-from .models import recurrent_summary
+from .checkpoints import recurrent_summary
 
 __all__ = ["SETTINGS", "unroll", "contraction_sample", "gradient_vs_lag", "summarize", "run"]
 
@@ -62,8 +62,6 @@ def unroll(model, x: torch.Tensor, keep_graph: bool = False) -> list[torch.Tenso
     """States s_1..s_T of a single-layer model on inputs x (B, T[, m]) from a zero state, step by step.
 
     With ``keep_graph`` every state keeps its gradient (``retain_grad``) for lag measurements.
-
-    Used in: Chapter 9 (data-dependent stability).
     """
     w = _weights(model)
     inputs = _inputs(model, x)
@@ -86,8 +84,6 @@ def contraction_sample(model, x: torch.Tensor, mask: torch.Tensor, samples: int,
     """Spectral norms of the one-step Jacobians along test trajectories (see the module notes).
 
     tanh RNN: at every counted step; LSTM: at ``samples`` counted steps drawn with ``seed``.
-
-    Used in: Chapter 9 (data-dependent stability).
     """
     with torch.no_grad():
         states = torch.stack(unroll(model, x), dim=1)  # (B, T, width)
@@ -115,8 +111,6 @@ def gradient_vs_lag(model, x: torch.Tensor, y: torch.Tensor, loss: str, lags: in
     ----------
     x : inputs (B, T[, m]) with T >= lags;  y : targets at the last step, (B, outputs) floats for
         ``loss="bce"`` or (B,) class ids for ``loss="ce"``
-
-    Used in: Chapter 9 (gradient size against lag on real data).
     """
     from torch.nn import functional as F
 
@@ -136,8 +130,6 @@ def gradient_vs_lag(model, x: torch.Tensor, y: torch.Tensor, loss: str, lags: in
 
 def summarize(factors: np.ndarray, method: str) -> dict:
     """Mean, quantiles, fraction below 1 and a 20-bin histogram of contraction factors.
-
-    Used in: Chapter 9 (data-dependent stability).
     """
     f = np.asarray(factors, dtype=float)
     counts, edges = np.histogram(f, bins=20)
@@ -202,7 +194,7 @@ def run(*, quick: bool = False, data: str | None = None, corpus: str | None = No
         cache: Any = None, progress: bool = True, **_: Any) -> dict:
     """Measure contraction factors and gradient decay for the music models (and word LMs with ``corpus``).
 
-    Runs on the CPU whatever ``device`` is (the measurements are small). Used in: Chapter 9.
+    Runs on the CPU whatever ``device`` is (the measurements are small).
     """
     start = time.perf_counter()
     s = SETTINGS["quick" if quick else "full"]

@@ -19,7 +19,8 @@ import torch
 from .. import train as _train
 from . import _common
 from ._common import model_path
-from .models import LABELS, build_model, history_of, load_model, recurrent_summary, save_model
+from ..models import LABELS, build_model
+from .checkpoints import history_of, load_model, recurrent_summary, save_model
 
 __all__ = ["CONFIGS", "PUBLISHED", "config", "load_splits", "tensors", "trained_models", "run"]
 
@@ -43,8 +44,6 @@ CONFIGS = {
 
 def config(quick: bool = False, data: str | None = None) -> dict:
     """The configuration of a run: the model and training settings plus the data source.
-
-    Used in: Chapter 8 (the music experiment), Part III.
     """
     cfg = dict(CONFIGS["quick" if quick else "full"])
     cfg["data"] = "music21 chorales (stablernn.data.load_chorales)" if data is None else f"JSB .mat file {Path(data).name}"
@@ -56,8 +55,6 @@ def config(quick: bool = False, data: str | None = None) -> dict:
 
 def load_splits(quick: bool = False, data: str | None = None, progress: bool = True) -> dict[str, list]:
     """Piano rolls per split: music21 chorales, or the ``.mat`` file at ``data``; the quick run takes a few.
-
-    Used in: Chapter 8 (the music experiment).
     """
     from .. import data as D
 
@@ -89,8 +86,6 @@ def trained_models(cfg: dict, splits: dict, *, device: str = "cpu", cache: Path 
     """Train (or, with ``reuse``, reload from the cache) the four models; return label → {model, history, source}.
 
     ``progress`` shows a bar over the models, ``detail`` (with ``progress``) one per training run.
-
-    Used in: Part III (``music``, ``truncation``, ``datastability``).
     """
     from tqdm.auto import tqdm
 
@@ -121,8 +116,6 @@ def run(*, quick: bool = False, data: str | None = None, device: str = "cpu", ca
     """Run the experiment; return the results dictionary (without ``meta``).
 
     ``progress``: a bar over the four models; ``detail``: also one bar per training run.
-
-    Used in: Chapter 8 (live quick run), ``python -m stablernn.experiments music``.
     """
     from .. import data as D
 

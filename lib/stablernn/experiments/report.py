@@ -18,8 +18,6 @@ def key(label: str) -> str:
 
 def source_line(results: dict) -> str:
     """Where the numbers came from (Markdown): command, date, commit, run time and device.
-
-    Used in: Chapters 8 and 9 (the caption under every table and figure).
     """
     meta = results["meta"]
     date = _dt.datetime.fromisoformat(meta["date"]).strftime("%Y-%m-%d")
@@ -32,8 +30,6 @@ def source_line(results: dict) -> str:
 
 def music_values(results: dict, prefix: str = "mu") -> dict[str, str]:
     """Test and validation NLL per model, ratios, baselines, data sizes and published numbers.
-
-    Used in: Chapter 8 (the music table).
     """
     m = results["metrics"]
     out = {f"{prefix}_source": source_line(results)}
@@ -68,8 +64,6 @@ def _weights(prefix: str, k: str, weights: dict) -> dict[str, str]:
 
 def wordlm_values(results: dict, prefix: str = "wl") -> dict[str, str]:
     """Test perplexity per model, ratios beside the published ratios, budget of the run.
-
-    Used in: Chapter 8 (the word-LM table).
     """
     m = results["metrics"]
     out = {f"{prefix}_source": source_line(results)}
@@ -92,8 +86,6 @@ def wordlm_values(results: dict, prefix: str = "wl") -> dict[str, str]:
 
 def truncation_values(results: dict, prefix: str = "tr") -> dict[str, str]:
     """Smallest k within tolerance and the gaps at k = 1 per experiment and model.
-
-    Used in: Chapter 9 (truncation table).
     """
     m = results["metrics"]
     out = {f"{prefix}_source": source_line(results), f"{prefix}_tol": f"{m['tolerance']:.0%}"}
@@ -114,8 +106,6 @@ def truncation_values(results: dict, prefix: str = "tr") -> dict[str, str]:
 
 def datastability_values(results: dict, prefix: str = "ds") -> dict[str, str]:
     """Contraction-factor summaries and gradient decay per experiment and model.
-
-    Used in: Chapter 9 (data-dependent stability).
     """
     cfg = results["config"]
     out = {f"{prefix}_source": source_line(results), f"{prefix}_span": str(cfg["target"] + 1),
@@ -143,8 +133,6 @@ def gradient_rate(norms) -> float:
     """Mean factor per step by which a gradient shrinks with the lag: (g[L-1] / g[1]) ** (1 / (L - 2)).
 
     Lag 0 is left out: the step from the output to the state it reads is not a recurrence step.
-
-    Used in: Chapter 9 (gradients against lag).
     """
     from .._validate import check_array
 

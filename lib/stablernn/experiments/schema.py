@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .._validate import check_choice
+from ..dynamics import smallest_k_within
+from ..models import LABELS
 from . import EXPERIMENTS
 
 __all__ = ["SCHEMAS", "validate", "load", "ResultsError"]
@@ -22,7 +24,7 @@ __all__ = ["SCHEMAS", "validate", "load", "ResultsError"]
 _NUM = {"type": "number"}
 _POS = {"type": "number", "exclusiveMinimum": 0}
 _NUMS = {"type": "array", "items": _NUM}
-_LABEL = {"enum": ["tanh", "tanh-stable", "lstm", "lstm-stable"]}
+_LABEL = {"enum": list(LABELS)}
 _KINDS = {"type": "object", "required": ["tanh", "lstm"], "properties": {"tanh": _POS, "lstm": _POS}}
 
 
@@ -103,8 +105,6 @@ class ResultsError(ValueError):
 
 def validate(results: Any) -> dict:
     """Check a results dictionary against its experiment's schema; return it or raise ResultsError.
-
-    Used in: Part III (every results file is validated when written and when read).
     """
     import jsonschema
 
@@ -122,8 +122,6 @@ def validate(results: Any) -> dict:
 
 def _check_consistency(results: dict) -> None:
     """What the schema cannot say: equal lengths, k grid increasing, k_within consistent with values."""
-    from .truncation import smallest_k_within
-
     if results["name"] != "truncation":
         return
     tol = results["metrics"]["tolerance"]
@@ -138,8 +136,6 @@ def _check_consistency(results: dict) -> None:
 
 def load(name: str, directory: str | os.PathLike = "results") -> dict:
     """Read and validate ``directory/NAME.json``; raise ResultsError with the command to make it if missing.
-
-    Used in: Chapters 8 and 9 (every table and figure reads results through this).
     """
     check_choice("name", name, EXPERIMENTS)
     path = Path(directory) / f"{name}.json"

@@ -17,9 +17,9 @@ import math
 import time
 from typing import Any, Sequence
 
-from .._validate import check_array, check_float
+from ..dynamics import smallest_k_within
 
-__all__ = ["TOLERANCE", "smallest_k_within", "k_grid", "run"]
+__all__ = ["TOLERANCE", "k_grid", "run"]
 
 TOLERANCE = 0.01
 MUSIC_K_MAX = {"full": 128, "quick": 8}
@@ -27,36 +27,8 @@ WORDLM_K_MAX = {"full": 64, "quick": 8}
 WORDLM_TEST_TOKENS = {"full": 20_000, "quick": 1_000}
 
 
-def smallest_k_within(ks: Sequence[int], values: Sequence[float], full: float, tolerance: float = TOLERANCE) -> int | None:
-    """Smallest k of the grid whose metric is within ``tolerance`` of the full-context metric.
-
-    The metric is a loss (NLL per frame, perplexity): lower is better, so "within" means
-    ``value_k <= (1 + tolerance) * full``; a truncated model that does *better* than full context
-    counts as within. Returns None if no k of the grid qualifies.
-
-    Parameters
-    ----------
-    ks : increasing ints >= 1;  values : metric at each k (same length);  full : metric with full context (> 0)
-    tolerance : relative tolerance in (0, 1] (default 0.01)
-
-    Used in: Chapter 9 (how much context trained models use).
-    """
-    k = check_array("ks", ks, ndim=1)
-    v = check_array("values", values, shape=(len(k),))
-    full = check_float("full", full, low=0.0, low_open=True)
-    tolerance = check_float("tolerance", tolerance, low=0.0, high=1.0, low_open=True)
-    if any(a >= b for a, b in zip(k, k[1:])) or k[0] < 1 or not all(float(x).is_integer() for x in k):
-        raise ValueError(f"ks must be increasing integers >= 1, got {list(ks)}")
-    for kk, vv in zip(k, v):
-        if vv <= (1 + tolerance) * full:
-            return int(kk)
-    return None
-
-
 def k_grid(k_max: int) -> list[int]:
     """Powers of two 1, 2, 4, ... up to ``k_max``.
-
-    Used in: Part III (truncation sweep).
     """
     return [2**i for i in range(int(math.log2(k_max)) + 1)]
 
@@ -113,8 +85,6 @@ def _wordlm_rows(quick: bool, corpus: str, device: str, cache: Any, progress: bo
 def run(*, quick: bool = False, data: str | None = None, corpus: str | None = None, device: str = "cpu",
         cache: Any = None, progress: bool = True, **_: Any) -> dict:
     """Run the sweep for the music models (and the word LMs if ``corpus`` is given); return the results.
-
-    Used in: ``python -m stablernn.experiments truncation [--corpus DIR]``; Chapter 9.
     """
     start = time.perf_counter()
     rows, music_cfg = _music_rows(quick, data, device, cache, progress)

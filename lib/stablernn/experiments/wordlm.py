@@ -23,7 +23,8 @@ import torch
 from .. import train as _train
 from . import _common
 from ._common import model_path
-from .models import LABELS, build_model, load_model, recurrent_summary, save_model
+from ..models import LABELS, build_model
+from .checkpoints import load_model, recurrent_summary, save_model
 
 __all__ = ["CONFIGS", "PUBLISHED", "config", "load_streams", "trained_models", "run", "perplexity"]
 
@@ -48,8 +49,6 @@ EVAL_ROWS = 10  # rows of the validation and test streams (each read on with the
 
 def config(quick: bool = False, corpus: str | None = None) -> dict:
     """The configuration of a run (model, training budget, corpus folder name).
-
-    Used in: Chapter 8 (word-level language models), Part III.
     """
     cfg = dict(CONFIGS["quick" if quick else "full"])
     cfg["corpus"] = None if corpus is None else Path(corpus).expanduser().resolve().name
@@ -60,8 +59,6 @@ def config(quick: bool = False, corpus: str | None = None) -> dict:
 
 def load_streams(corpus: str, cfg: dict) -> dict[str, Any]:
     """Token streams of the corpus cut into rows: train (batch_size rows), valid and test (10 rows).
-
-    Used in: Part III (``wordlm``, ``truncation``, ``datastability``).
     """
     from ..data import batchify, load_corpus
 
@@ -78,8 +75,6 @@ def load_streams(corpus: str, cfg: dict) -> dict[str, Any]:
 
 def perplexity(model: torch.nn.Module, data: tuple, bptt: int, device: str, k: int | None = None) -> float:
     """exp(mean cross-entropy) over a stream, full context (state carried) or with context ``k``.
-
-    Used in: Chapter 8 (perplexity), Part III.
     """
     if k is None:
         loss = _train.evaluate(model, data, "ce", chunk=bptt, device=device)
@@ -119,8 +114,6 @@ def _cache_config(cfg: dict) -> dict:
 def trained_models(cfg: dict, streams: dict, *, device: str = "cpu", cache: Any = None, reuse: bool = True,
                    progress: bool = True) -> dict[str, dict]:
     """Train (or reload from the cache) the four language models; label → {model, history, source}.
-
-    Used in: Part III (``wordlm``, ``truncation``, ``datastability``).
     """
     from tqdm.auto import tqdm
 
@@ -143,8 +136,6 @@ def trained_models(cfg: dict, streams: dict, *, device: str = "cpu", cache: Any 
 def run(*, quick: bool = False, data: str | None = None, corpus: str | None = None, device: str = "cpu",
         cache: Any = None, progress: bool = True, **_: Any) -> dict:
     """Run the experiment on the corpus folder ``data`` (or ``corpus``); return the results (without ``meta``).
-
-    Used in: ``python -m stablernn.experiments wordlm --data DIR``.
     """
     start = time.perf_counter()
     folder = data if data is not None else corpus

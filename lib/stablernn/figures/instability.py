@@ -32,7 +32,7 @@ def _descent_title(d: Any) -> str:
 def descent_figure(d: Any) -> go.Figure:
     """Three panels: the loss L(a) with the iterates on it, a_i against i, |dL/da| against i (log).
 
-    ``d`` is a :class:`stablernn.explorers.instability.DescentData`; always 5 traces.
+    ``d`` is a :class:`stablernn.chapters.instability.DescentData`; always 5 traces.
     """
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.1,
                         subplot_titles=("loss L(a), iterates", "iterates a<sub>i</sub>", "|dL/da| (unclipped)"))
@@ -68,8 +68,6 @@ def _gaps_lin(values: np.ndarray, cap: float) -> list:
 
 def gradient_growth_figure(T: np.ndarray, derivatives: dict) -> go.Figure:
     """``|dh_T/da|`` against T for several ``a`` (constant inputs), log axis; one trace per ``a``.
-
-    Used in: Chapter 7 (exploding gradients).
     """
     colours = (BLUE, GREEN, ORANGE, VERMILLION, PURPLE)
     fig = go.Figure()
@@ -87,7 +85,7 @@ def gradient_growth_figure(T: np.ndarray, derivatives: dict) -> go.Figure:
 def contraction_figure(d: Any) -> go.Figure:
     """Three panels: lambda_hat_t along trajectories, their distribution, distance of two trajectories.
 
-    ``d`` is a :class:`stablernn.explorers.instability.ContractionData`; always 9 traces.
+    ``d`` is a :class:`stablernn.chapters.instability.ContractionData`; always 9 traces.
     """
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.1,
                         subplot_titles=("λ̂<sub>t</sub>, 3 sequences", "distribution of λ̂<sub>t</sub>",

@@ -8,20 +8,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .practice import NAMES, STYLE
-from .theme import GREY, pin_header, round_sig, themed
+from ..models import LABEL_NAMES as NAMES, LABELS
+from .theme import GREY, MODEL_STYLE as STYLE, pin_header, round_sig, themed
 
 PANELS = (("music", "music: NLL(k) / NLL(full)"), ("wordlm", "word LM: perplexity(k) / perplexity(full)"))
-LABELS = ("tanh", "tanh-stable", "lstm", "lstm-stable")
 
 
-def truncation_figure(d: Any) -> go.Figure:
+def context_length_figure(d: Any) -> go.Figure:
     """Test metric with context k over the metric with full context, per model, with the chosen k marked.
 
-    ``d`` is a :class:`stablernn.explorers.memory.MemoryData`. Eight curves (two panels × four
+    ``d`` is a :class:`stablernn.chapters.memory.MemoryData`. Eight curves (two panels × four
     models) and two marker traces: the trace count never changes.
-
-    Used in: Chapter 9 (the context-length explorer).
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=[t for _, t in PANELS])
     for col, (experiment, _) in enumerate(PANELS, start=1):
@@ -48,8 +45,6 @@ def truncation_figure(d: Any) -> go.Figure:
 
 def contraction_figure(datastability: dict) -> go.Figure:
     """Distribution of the measured contraction factors ||J_t||_2 on test data, per model (box plots).
-
-    Used in: Chapter 9 (data-dependent stability).
     """
     fig = go.Figure()
     for row in datastability["metrics"]["models"]:
@@ -70,8 +65,6 @@ def contraction_figure(datastability: dict) -> go.Figure:
 
 def gradient_lag_figure(datastability: dict) -> go.Figure:
     """Gradient size ||d loss_t / d s_{t-i}||_2 against the lag i on test data (log scale).
-
-    Used in: Chapter 9 (data-dependent stability).
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("music", "word LM"))
     for row in datastability["metrics"]["models"]:

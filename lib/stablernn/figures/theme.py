@@ -10,6 +10,13 @@ import plotly.graph_objects as go
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, YELLOW, BLACK = PALETTE
 GREY = "#7F7F7F"
+#: colour and dash of each Part III model label (``models.LABELS``), shared by every Part III figure
+MODEL_STYLE = {
+    "tanh": dict(color=VERMILLION, dash="solid"),
+    "tanh-stable": dict(color=ORANGE, dash="dash"),
+    "lstm": dict(color=BLUE, dash="solid"),
+    "lstm-stable": dict(color=SKY, dash="dash"),
+}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -47,6 +54,14 @@ def pin_header(fig: go.Figure, *, title_px: float, legend_px: float, top: int, *
                       legend=dict(orientation="h", yref="container", y=1 - legend_px / height, x=0.0,
                                   yanchor="top"),
                       margin=dict(t=top, **margin))
+    return fig
+
+
+def legend_above_plot(fig: go.Figure, *, top: int) -> go.Figure:
+    """Title pinned to the top edge and a horizontal legend just above the plot area (``top`` px
+    down): for single-panel figures whose legend must follow the plot when the title wraps."""
+    fig.update_layout(legend=dict(orientation="h", yref="paper", y=1.02, x=0.0, yanchor="bottom"),
+                      title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=16)), margin=dict(t=top))
     return fig
 
 

@@ -17,7 +17,7 @@ _FLOOR = 10.0 ** (LOG_RANGE[0] - 1)  # exact zeros are drawn just below the visi
 def truncation_figure(d: Any) -> go.Figure:
     """Two panels: error against k with the bound; readouts of the full and the k-truncated model.
 
-    ``d`` is a :class:`stablernn.explorers.truncation.TruncationData`.
+    ``d`` is a :class:`stablernn.chapters.truncation.TruncationData`.
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, column_widths=[0.55, 0.45],
                         subplot_titles=("error against the context length k",

@@ -1,1 +1,0 @@
-"""Helpers for the chapters: the small, seeded experiments that the notebooks run while the book is built."""

@@ -1,0 +1,89 @@
+"""Showing figures, explorers and chapter sections in the right face for where the notebook runs.
+
+While the book is being built (``STABLERNN_STATIC=1``, set by the build command) figures are emitted
+as small HTML snippets that call the page's one shared copy of plotly.js, and explorers show their
+static face (frames and sliders, interactive with no kernel). In a live kernel (JupyterLab, Binder,
+Voilà) figures use plotly's own renderer and explorers show their ipywidgets face.
+``show_section`` shows what a chapter module returns: it glues the named numbers the prose quotes,
+prints its table and shows its figure. Every chapter calls these two.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+STATIC_ENV = "STABLERNN_STATIC"
+RENDERER = "stablernn_book"
+
+
+def static_mode() -> bool:
+    """True while the book is being built (the build command sets ``STABLERNN_STATIC=1``)."""
+    return os.environ.get(STATIC_ENV, "") == "1"
+
+
+class BookRenderer(pio.base_renderers.MimetypeRenderer):
+    """Plotly renderer whose ``text/html`` omits plotly.js: the page loads one shared copy."""
+
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        height = fig_dict.get("layout", {}).get("height") or 450
+        html = pio.to_html(
+            fig_dict,
+            include_plotlyjs=False,
+            full_html=False,
+            default_width="100%",
+            default_height=f"{int(height)}px",
+            config={"responsive": True, "displaylogo": False},
+            validate=False,
+            auto_play=False,  # frames are parameter values, not an animation
+        )
+        return {"text/html": html}
+
+
+def register_renderer() -> None:
+    """Register the book renderer with plotly (idempotent) and make it the default in static mode."""
+    if RENDERER not in pio.renderers:
+        pio.renderers[RENDERER] = BookRenderer()
+    if static_mode():
+        pio.renderers.default = RENDERER
+
+
+def show(obj: Any) -> None:
+    """Show a plotly figure or an explorer in the face that fits the current environment."""
+    from IPython.display import display
+
+    register_renderer()
+    if hasattr(obj, "static_figure") and hasattr(obj, "widget"):
+        if static_mode():
+            obj.static_figure().show(renderer=RENDERER)
+        else:
+            display(obj.widget())
+    elif isinstance(obj, go.Figure):
+        obj.show(renderer=RENDERER if static_mode() else None)
+    else:
+        raise TypeError(f"show() takes a plotly Figure or an explorer, got {type(obj).__name__}")
+
+
+def show_section(section: Any) -> None:
+    """Glue a chapter :class:`~stablernn.chapters.Section`'s values for the prose, then show its table,
+    object and figure (in that order)."""
+    from IPython.display import Markdown, display
+    from myst_nb import glue
+
+    from ..chapters import Section
+
+    if not isinstance(section, Section):
+        raise TypeError(f"show_section() takes a chapters.Section, got {type(section).__name__}")
+    for name, value in section.values.items():
+        glue(name, value, display=False)
+    for name, text in section.markdown.items():
+        glue(name, Markdown(text), display=False)
+    if section.table is not None:
+        print(section.table)
+    if section.shown is not None:
+        display(section.shown)
+    if section.figure is not None:
+        show(section.figure)
