@@ -7,7 +7,7 @@ batch axis when neither the inputs nor the initial state has one. The initial st
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -663,7 +663,7 @@ def running_sum_errors(steps: int, ks, lam: float = 1.0, seed: int = 0) -> tuple
     ks = list(check_ints("ks", ks, low=1))
     lam = check_float("lam", lam, low=0.0, high=1.0)
     x = np.random.default_rng(check_int("seed", seed, low=0)).uniform(0.0, 1.0, steps)
-    h = dynamics.linear_trajectory([[lam]], x[:, None])[:, 0]  # h_0 = 0, ..., h_T
+    h = linear_trajectory([[lam]], x[:, None])[:, 0]  # h_0 = 0, ..., h_T
     t = np.arange(1, steps + 1)
     errors = np.array([np.where(t > k, lam**k * h[np.maximum(t - k, 0)], 0.0) for k in ks])
     return t, errors

@@ -15,7 +15,6 @@ convention; the ``TCN`` sequence model takes ``(B, T, input_size)`` like the rec
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np

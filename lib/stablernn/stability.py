@@ -219,22 +219,6 @@ def _check_tensor(name: str, value: Any) -> Any:
     return value
 
 
-def _power_norm_torch(weight: Any, n_iter: int, seed: int | None) -> float:
-    """Power-iteration estimate of ``||weight||_2`` in torch (a lower bound)."""
-    import torch
-
-    gen = torch.Generator(device="cpu")
-    gen.manual_seed(0 if seed is None else seed)
-    v = torch.randn(weight.shape[1], generator=gen, dtype=weight.dtype).to(weight.device)
-    v = v / v.norm()
-    for _ in range(n_iter):
-        w = weight.T @ (weight @ v)
-        if w.norm() == 0:
-            break
-        v = w / w.norm()
-    return float((weight @ v).norm())
-
-
 def project_rnn_(
     weight: Any, max_norm: float = 1.0 - 1e-3, method: str = "svd", n_iter: int = 20, seed: int | None = 0
 ) -> None:
@@ -271,7 +255,8 @@ def project_rnn_(
             if S[0] > max_norm:
                 weight.copy_((U * S.clamp(max=max_norm)) @ Vh)
         else:
-            estimate = _power_norm_torch(weight, n_iter, seed)
+            estimate = linalg.power_iteration_norm(weight.detach().cpu().double().numpy(), n_iter=n_iter, tol=0.0,
+                                                   seed=seed)
             if estimate > max_norm:
                 weight.mul_(max_norm / estimate)
 

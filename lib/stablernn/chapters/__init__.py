@@ -4,7 +4,7 @@
 internals: each module's functions return a :class:`Section` (the named numbers the prose quotes,
 and the figure or table shown beside them) or the data of one explorer (``compute``-style, pure and
 validated). The chapter modules use the library below them (linalg → … → experiments, figures) and
-know nothing of ipywidgets: :mod:`stablernn.presentation` shows what they return.
+know nothing of ipywidgets: ``stablernn.presentation`` shows what they return.
 """
 
 from __future__ import annotations

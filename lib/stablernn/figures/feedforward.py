@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLUE, GREY, VERMILLION, themed
+from .theme import BLUE, VERMILLION, themed
 
 
 def receptive_field_figure(d: Any) -> go.Figure:

@@ -32,7 +32,7 @@ def context_length_figure(d: Any) -> go.Figure:
         at = d.at_k[experiment]
         fig.add_trace(go.Scatter(x=[d.k] * len(LABELS), y=[None if v is None else float(round_sig(v)) for v in at],
                                  mode="markers", marker=dict(size=13, symbol="circle-open", color="#222", line_width=2),
-                                 name=f"context k", showlegend=False, hoverinfo="skip"), 1, col)
+                                 name="context k", showlegend=False, hoverinfo="skip"), 1, col)
         fig.add_hline(y=1 + d.tolerance, line=dict(color=GREY, width=1, dash="dot"), row=1, col=col)
         fig.update_xaxes(type="log", title_text="context k (most recent inputs)", dtick=np.log10(2),
                          tickformat="d", range=[-0.15, np.log10(d.k_max) + 0.15], row=1, col=col)

@@ -3,8 +3,8 @@
 The two models start from the same initial weights (the stable one projected onto
 ``||W||_2 <= 1 - 1e-3``) and train at the same time in background threads, so the page stays
 responsive: a progress bar, live curves of the validation loss and of ``||W||_2``, and a Stop
-button. Nothing trains until the reader presses Train. It is an :class:`Explorer` with one
-background :class:`Action`, shown by the *Train it yourself* dashboard (``in_practice``).
+button. Nothing trains until the reader presses Train. It is an ``Explorer`` with one
+background ``Action``, shown by the *Train it yourself* dashboard (``in_practice``).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def make_pair(task: Task, hidden: int, seed: int) -> dict[str, TanhRNN]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(check_seed("seed", seed))
         free = TanhRNN(task.input_size, hidden, task.output_size)
-    stable = TanhRNN(task.input_size, hidden, task.output_size, stable=True)
+        stable = TanhRNN(task.input_size, hidden, task.output_size, stable=True)
     stable.load_state_dict(free.state_dict())
     stable.project_()
     return {"unconstrained": free, "stable": stable}
@@ -97,7 +97,7 @@ class History:
 
 
 def draw_history(d: History):
-    """The figure of a :class:`History` (two panels: validation loss and ``||W||_2`` per epoch)."""
+    """The figure of a ``History`` (two panels: validation loss and ``||W||_2`` per epoch)."""
     return training_figure(d.runs, loss_name=d.loss_name)
 
 
