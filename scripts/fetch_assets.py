@@ -1,9 +1,11 @@
 """Fetch the site's third-party JavaScript into the git-ignored folder ``_assets/``.
 
-The built book must work with no network, so MathJax, require.js and the ipywidgets HTML manager are
-fetched from the npm registry (``npm pack``) and ``plotly.min.js`` is copied from the installed
-plotly package. Nothing fetched here is committed. Safe to run again: a folder whose stamp matches
-the pinned versions is left alone.
+The built book must work with no network, so MathJax, require.js, the ipywidgets HTML manager and
+plotly.js are fetched from the npm registry (``npm pack``). plotly.js is the partial bundle
+``plotly.js-cartesian-dist-min`` (the figures use cartesian traces only; about a third of the full
+bundle), at the version the installed plotly package bundles, so figures made by plotly in Python
+draw the same on the site. Nothing fetched here is committed. Safe to run again: a folder whose
+stamp matches the pinned versions is left alone.
 
 Usage: python scripts/fetch_assets.py [--dest _assets]
 """
@@ -24,20 +26,31 @@ NPM_PACKAGES = {
     "requirejs": "2.3.7",
     "@jupyter-widgets/html-manager": "1.0.15",
 }
+# plotly.js on the site: the cartesian partial bundle, at the version of the installed plotly package.
+PLOTLY_BUNDLE = "plotly.js-cartesian-dist-min"
 # What the pages use from each package (paths inside the npm tarball, under "package/").
 KEEP = {
     "mathjax": ["es5/tex-mml-chtml.js", "es5/output/chtml/fonts/woff-v2", "es5/input/tex/extensions",
                 "es5/ui", "es5/a11y", "es5/sre"],
     "requirejs": ["require.js"],
     "@jupyter-widgets/html-manager": ["dist"],
+    PLOTLY_BUNDLE: ["plotly-cartesian.min.js", "package.json"],
 }
-TARGET = {"mathjax": "mathjax", "requirejs": "requirejs", "@jupyter-widgets/html-manager": "html-manager"}
+TARGET = {"mathjax": "mathjax", "requirejs": "requirejs", "@jupyter-widgets/html-manager": "html-manager",
+          PLOTLY_BUNDLE: "plotly"}
+
+
+def npm_packages() -> dict[str, str]:
+    """The npm packages to fetch and their versions, plotly.js read from the installed plotly."""
+    import plotly.offline
+
+    return {**NPM_PACKAGES, PLOTLY_BUNDLE: plotly.offline.get_plotlyjs_version()}
 
 
 def stamp() -> dict:
     import plotly
 
-    return {"npm": NPM_PACKAGES, "plotly": plotly.__version__}
+    return {"npm": npm_packages(), "plotly": plotly.__version__}
 
 
 def fetch_npm(name: str, version: str, dest: Path) -> None:
@@ -79,13 +92,12 @@ def main() -> None:
     tmp_dest = dest.with_name(dest.name + ".partial")
     shutil.rmtree(tmp_dest, ignore_errors=True)
     tmp_dest.mkdir(parents=True)
-    for name, version in NPM_PACKAGES.items():
+    for name, version in npm_packages().items():
         print(f"fetching {name}@{version}")
         fetch_npm(name, version, tmp_dest)
-    import plotly
-
-    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    shutil.copy2(plotly_js, tmp_dest / "plotly.min.js")
+    header = (tmp_dest / TARGET[PLOTLY_BUNDLE] / "plotly-cartesian.min.js").read_text()[:300]
+    if f" v{npm_packages()[PLOTLY_BUNDLE]}\n" not in header:
+        sys.exit(f"{PLOTLY_BUNDLE}: the bundle's header names another version:\n{header}")
     (tmp_dest / "VERSIONS.json").write_text(json.dumps(stamp(), indent=1))
     shutil.rmtree(dest, ignore_errors=True)
     tmp_dest.rename(dest)  # all or nothing: a failed fetch never leaves a half-filled folder
