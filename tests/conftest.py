@@ -1,10 +1,13 @@
-"""Shared fixtures: paths, the built site served on 127.0.0.1, Debian's chromium, a Voilà server."""
+"""Shared fixtures and helpers: paths, one torch thread, the built site served on 127.0.0.1, Debian's
+chromium, a Voilà server, and what a chapter's notebook glues."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -127,3 +130,64 @@ def voila_url():
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """torch on one thread: the machine's cores are shared, and every model in these tests is small."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# -- what a chapter's notebook glues, and the sections of its module that give it ------------------
+
+GLUE = re.compile(r"\{glue(?::\w*)?\}`([^`]+)`")
+SHOW_SECTION = re.compile(r"show_section\(\s*chapter\.(\w+)\(")
+
+
+def chapter_notebook(slug: str) -> dict:
+    """The chapter notebook ``notebooks/NN_<slug>.ipynb`` as JSON."""
+    (path,) = (ROOT / "notebooks").glob(f"[0-9][0-9]_{slug}.ipynb")
+    return json.loads(path.read_text())
+
+
+def glued_names(slug: str) -> set[str]:
+    """Every name the chapter's prose quotes with ``{glue:text}`` / ``{glue:md}`` / ``{glue:}``."""
+    cells = chapter_notebook(slug)["cells"]
+    return {name for c in cells if c["cell_type"] == "markdown" for name in GLUE.findall("".join(c["source"]))}
+
+
+def section_calls(slug: str) -> set[str]:
+    """Names of the chapter-module functions that the notebook shows with ``show_section(chapter.NAME(...))``."""
+    cells = chapter_notebook(slug)["cells"]
+    return {name for c in cells if c["cell_type"] == "code" for name in SHOW_SECTION.findall("".join(c["source"]))}
+
+
+def check_sections(slug: str, sections: dict) -> dict:
+    """Run every section the chapter shows (``sections``: function name -> call as the notebook makes it) and
+    check that together they give each value the notebook glues, as a finite number or a non-empty text."""
+    import numpy as np
+
+    from stablernn.chapters import Section
+
+    assert set(sections) == section_calls(slug), "the test calls other sections than the notebook shows"
+    values: dict = {}
+    for name, make in sections.items():
+        section = make()
+        assert isinstance(section, Section), f"{name} returned {type(section).__name__}, not a Section"
+        values.update(section.values)
+        values.update(section.markdown)
+    glued = glued_names(slug)
+    assert glued, f"{slug}: the notebook glues nothing (is the glue pattern still right?)"
+    assert not glued - set(values), f"{slug}: glued but given by no section: {sorted(glued - set(values))}"
+    for name in glued:
+        value = values[name]
+        if isinstance(value, str):
+            assert value.strip() and not re.search(r"\b(nan|inf|None)\b", value, re.I), f"{name} = {value!r}"
+        else:
+            assert isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value), f"{name} = {value!r}"
+    return values

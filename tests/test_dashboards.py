@@ -1,4 +1,6 @@
-"""The Voilà dashboards in a real browser: they load, their controls change the plots, no code shows."""
+"""The Voilà dashboards (stablernn.presentation.dashboards): each thin notebook shows the app named by its
+chapter slug and every app builds; in a real browser they load, their controls change the plots, and
+no code shows."""
 
 from __future__ import annotations
 
@@ -9,10 +11,61 @@ import urllib.request
 import pytest
 
 from conftest import ROOT, screenshot
+from stablernn.chapters import CHAPTERS
+from stablernn.presentation import dashboards
 
-pytestmark = pytest.mark.browser
 DASHBOARDS = sorted(p.name for p in (ROOT / "notebooks" / "dashboards").glob("*.ipynb"))
 WITH_PLOTS = [d for d in DASHBOARDS if d != "index.ipynb"]
+
+
+# -- without a browser ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_dashboard_notebook_shows_the_app_of_its_name(name):
+    source = "".join(json.loads((ROOT / "notebooks" / "dashboards" / name).read_text())["cells"][0]["source"])
+    slug = name.removesuffix(".ipynb")
+    assert "from stablernn.presentation.dashboards import show_dashboard" in source
+    assert f'show_dashboard("{slug}")' in source
+    assert slug == "index" or (slug in dashboards.DASHBOARDS and slug in CHAPTERS)
+
+
+def test_every_app_has_its_notebook():
+    assert {f"{name}.ipynb" for name in dashboards.DASHBOARDS} == set(WITH_PLOTS)
+
+
+@pytest.mark.parametrize("name", sorted(dashboards.DASHBOARDS))
+def test_app_builds_a_page_with_a_live_figure(monkeypatch, name):
+    if name == "training":  # the chapter's grid takes seconds; the app's wiring is the same on a tiny one
+        from stablernn.chapters import training
+
+        real = training.equivalence_grid
+        tiny = training.EquivalenceSetup(hidden=3, teacher_hidden=2, steps_per_sequence=8, train_sequences=2,
+                                         test_sequences=1)
+        monkeypatch.setattr(training, "equivalence_grid", lambda *a, **k: real(tiny, (1, 2, 8), steps=3))
+    page = dashboards.app(name)
+    figures = []
+
+    def walk(w):
+        if hasattr(w, "explorer_figure"):
+            figures.append(w.explorer_figure)
+        for child in getattr(w, "children", ()):
+            walk(child)
+
+    walk(page)
+    assert figures and all(len(f.data) > 0 for f in figures)
+    assert dashboards.DASHBOARDS[name].title in page.children[0].value
+
+
+def test_index_links_every_dashboard():
+    html = dashboards.index().value
+    for name in dashboards.DASHBOARDS:
+        assert f"href='{name}.ipynb'" in html
+    with pytest.raises(ValueError, match="name"):
+        dashboards.app("stability")
+
+
+# -- in a real browser ------------------------------------------------------------------------------
 
 
 SIGNATURE = ("() => JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot'))"
@@ -32,6 +85,7 @@ def _wait_for_change(page, before: str, timeout: float) -> bool:
         return False
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("name", WITH_PLOTS)
 def test_dashboard_loads_and_every_slider_changes_the_plot(page, voila_url, name):
     start = time.perf_counter()
@@ -57,6 +111,7 @@ def test_dashboard_loads_and_every_slider_changes_the_plot(page, voila_url, name
     assert not page.problems, page.problems
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("name", DASHBOARDS)
 def test_dashboard_html_contains_no_notebook_source(voila_url, name):
     html = urllib.request.urlopen(f"{voila_url}/voila/render/{name}", timeout=120).read().decode()
@@ -65,7 +120,8 @@ def test_dashboard_html_contains_no_notebook_source(voila_url, name):
         assert line not in html, f"{name}: the page shows its source line {line!r}"
 
 
-@pytest.mark.parametrize("name", ["truncation.ipynb", "stability.ipynb"])
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["truncation.ipynb", "recurrent_models.ipynb"])
 def test_extreme_values_and_rapid_changes_leave_the_dashboard_responsive(page, voila_url, name):
     page.goto(f"{voila_url}/voila/render/{name}")
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
@@ -85,12 +141,13 @@ def test_extreme_values_and_rapid_changes_leave_the_dashboard_responsive(page, v
     assert not page.problems, page.problems
 
 
+@pytest.mark.browser
 def test_dashboard_is_self_contained_and_themed_and_its_focused_slider_visible(page, voila_url):
     """Everything comes from this server; JupyterLab's theme is loaded (the widgets' colours come from
     it); a slider focused from the keyboard shows its handle."""
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
-    page.goto(f"{voila_url}/voila/render/stability.ipynb")
+    page.goto(f"{voila_url}/voila/render/recurrent_models.ipynb")
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
     outside = [u for u in requested if not u.startswith((voila_url, voila_url.replace("http", "ws"), "data:"))]
     assert not outside, outside

@@ -1,4 +1,6 @@
-"""Data loaders and generated tasks: shapes, contents and the baselines SCIENCE.md quotes.
+"""Tests of stablernn.data: loaders and generated tasks (shapes, contents, the baselines of
+tests/reference.py), the chorale cache, and bad input (a clear error naming the problem, nothing
+half-written).
 
 Reference data (JSB ``.mat``, Penn Treebank) is looked for in ``../shared/data`` next to the
 repository; tests that need it skip with the missing path when it is absent.
@@ -12,14 +14,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.io
 import torch
 
+import stablernn.data._cache as cache_module
+from reference import (
+    ADDING_CONSTANT_MSE, JSB_BERNOULLI_NLL, JSB_LOGISTIC_NLL, JSB_SPLIT_SIZES, MUSIC21_BERNOULLI_NLL,
+    MUSIC21_LOGISTIC_NLL, PTB_TOKENS, PTB_VOCABULARY,
+)
 from stablernn.data import (
     adding_problem, batchify, bernoulli_baseline, chorale_ids, copy_memory, copy_memory_baseline,
     digits_sequences, frame_nll, load_chorales, load_corpus, load_mat_rolls,
     logistic_previous_frame_baseline, pad_rolls,
 )
+from stablernn.data._cache import read_rolls, write_rolls
 from stablernn.data.chorales import SPLIT_FILE
+from stablernn.data.tasks import RECALL_CHANCE, delayed_recall, recall_task, scalar_task
+from stablernn.dynamics import scalar_states
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 JSB = DATA / "jsb" / "JSB_Chorales.mat"
@@ -31,15 +42,6 @@ def need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"reference data not found at {path}")
     return path
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """torch on one thread: the machine's cores are shared, and these fits are small."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -54,18 +56,18 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_jsb_mat_has_the_standard_split_sizes() -> None:
     sizes = {s: load_mat_rolls(need(JSB), s) for s in ("train", "valid", "test")}
-    assert {s: len(r) for s, r in sizes.items()} == {"train": 229, "valid": 76, "test": 77}
+    assert {s: len(r) for s, r in sizes.items()} == JSB_SPLIT_SIZES
     for roll in sizes["train"]:
         assert roll.dtype == np.uint8 and roll.shape[1] == 88 and set(np.unique(roll)) <= {0, 1}
 
 
-def test_jsb_baselines_match_the_published_values() -> None:
-    # SCIENCE.md gives 11.09 and 9.03 to two decimals. The Bernoulli value hardly depends on the
+def test_jsb_baselines_match_the_reference_values() -> None:
+    # The reference values are given to two decimals. The Bernoulli value hardly depends on the
     # smoothing (< 0.01 between add-0.5 and add-1), so 0.05 is generous; the logistic value moves by
     # a few hundredths with the L2 penalty and optimiser, so 0.1.
     train, test = load_mat_rolls(need(JSB), "train"), load_mat_rolls(JSB, "test")
-    assert bernoulli_baseline(train, test) == pytest.approx(11.09, abs=0.05)
-    assert logistic_previous_frame_baseline(train, test) == pytest.approx(9.03, abs=0.1)
+    assert bernoulli_baseline(train, test) == pytest.approx(JSB_BERNOULLI_NLL, abs=0.05)
+    assert logistic_previous_frame_baseline(train, test) == pytest.approx(JSB_LOGISTIC_NLL, abs=0.1)
 
 
 # --- music21 chorales -----------------------------------------------------------------------------
@@ -79,7 +81,8 @@ def test_split_file_is_consistent_and_portable() -> None:
     assert all(cid.startswith("bach/bwv") for cid in split)
     assert sorted(chorale_ids("train") + chorale_ids("valid") + chorale_ids("test")) == chorale_ids()
     fractions = np.array([len(chorale_ids(s)) for s in ("train", "valid", "test")]) / len(split)
-    assert np.allclose(fractions, [229 / 382, 76 / 382, 77 / 382], atol=0.05)
+    jsb = np.array([JSB_SPLIT_SIZES[s] for s in ("train", "valid", "test")])
+    assert np.allclose(fractions, jsb / jsb.sum(), atol=0.05)
     assert "/work" not in SPLIT_FILE.read_text(encoding="utf-8")  # no machine path committed
 
 
@@ -122,10 +125,9 @@ def test_all_chorales_score_like_real_jsb(cache: Path) -> None:
     lengths = [len(r) for split in rolls.values() for r in split]
     assert 20 <= min(lengths) and max(lengths) <= 200 and 50 <= np.mean(lengths) <= 60
     ours = bernoulli_baseline(rolls["train"], rolls["test"])
-    # SCIENCE.md: about 10.98 and 9.02 on the music21 rolls. A different split of ~350 chorales moves
-    # these by about 0.1-0.2 nats per frame, so 0.3.
-    assert ours == pytest.approx(10.98, abs=0.3)
-    assert logistic_previous_frame_baseline(rolls["train"], rolls["test"]) == pytest.approx(9.02, abs=0.3)
+    # A different split of ~350 chorales moves these by about 0.1-0.2 nats per frame, so 0.3.
+    assert ours == pytest.approx(MUSIC21_BERNOULLI_NLL, abs=0.3)
+    assert logistic_previous_frame_baseline(rolls["train"], rolls["test"]) == pytest.approx(MUSIC21_LOGISTIC_NLL, abs=0.3)
     if JSB.exists():
         real = bernoulli_baseline(load_mat_rolls(JSB, "train"), load_mat_rolls(JSB, "test"))
         assert abs(ours - real) <= 0.3
@@ -176,8 +178,8 @@ def test_batchify_cuts_contiguous_rows() -> None:
 
 def test_penn_treebank_counts() -> None:
     corpus = load_corpus(need(PENN))
-    assert len(corpus.vocab) == 10000
-    assert (len(corpus.train), len(corpus.valid), len(corpus.test)) == (929589, 73760, 82430)
+    assert len(corpus.vocab) == PTB_VOCABULARY
+    assert (len(corpus.train), len(corpus.valid), len(corpus.test)) == PTB_TOKENS
     assert int((corpus.valid == corpus.vocab.word_to_id["<unk>"]).sum()) > 0
 
 
@@ -191,7 +193,7 @@ def test_adding_problem_layout_and_constant_baseline() -> None:
     assert torch.all(marks[:, :25].sum(1) == 1) and torch.all(marks[:, 25:].sum(1) == 1)
     assert torch.allclose(Y[:, 0], (X[..., 0] * marks).sum(1))
     # Predicting 1 costs Var(u1 + u2) = 1/6; the standard error of the mean here is about 0.0014.
-    assert float(((Y - 1) ** 2).mean()) == pytest.approx(1 / 6, abs=0.005)
+    assert float(((Y - 1) ** 2).mean()) == pytest.approx(ADDING_CONSTANT_MSE, abs=0.005)
     assert torch.equal(adding_problem(3, 10, seed=1)[0], adding_problem(3, 10, seed=1)[0])
 
 
@@ -232,6 +234,30 @@ def test_digits_split_is_fixed_and_disjoint() -> None:
     assert ours == sorted(tuple(x.tolist()) + (int(t),) for x, t in zip(images, labels))
     assert torch.equal(digits_sequences("test")[0], parts["test"][0])  # same seed, same split
     assert not torch.equal(digits_sequences("test", seed=1)[0], parts["test"][0])
+
+
+def test_recall_task_targets_are_the_inputs_lag_steps_back():
+    x, y, mask = recall_task(5, 12, 3, seed=0)
+    assert x.shape == y.shape == (5, 12, 1) and mask.shape == (5, 12)
+    torch.testing.assert_close(y[:, 3:], x[:, :-3])
+    assert mask[:, :3].sum() == 0 and mask[:, 3:].min() == 1
+    assert set(x.unique().tolist()) == {-1.0, 1.0}  # chance level: E[x^2] = 1
+    assert RECALL_CHANCE == float((x**2).mean())
+
+
+def test_delayed_recall_repeats_the_input_delay_steps_back():
+    x, y = delayed_recall(4, 10, 3, seed=1)
+    assert x.shape == y.shape == (4, 10, 1) and x.dtype == torch.float32
+    torch.testing.assert_close(y[:, 3:], x[:, :-3])
+    assert torch.all(y[:, :3] == 0)
+    assert torch.equal(delayed_recall(4, 10, 3, seed=1)[0], x)
+
+
+def test_scalar_task_targets_are_the_teachers_states():
+    x, y = scalar_task(0.8, 40, seed=0)
+    assert x.shape == y.shape == (40,)
+    np.testing.assert_allclose(y, scalar_states(0.8, x)[1:], rtol=0)
+    np.testing.assert_allclose(y[1:], 0.8 * y[:-1] + x[1:], rtol=1e-12)
 
 
 # --- polyphonic tensors and metric -----------------------------------------------------------------
@@ -277,3 +303,178 @@ def test_previous_frame_baseline_beats_bernoulli_on_held_notes() -> None:
     bern = bernoulli_baseline(train, test)
     logit = logistic_previous_frame_baseline(train, test, steps=20)
     assert logit < bern - 2.0
+
+
+# === bad input ==================================================================================
+
+def _mat(path: Path, **arrays: object) -> Path:
+    scipy.io.savemat(path, arrays)
+    return path
+
+
+def _cells(*rolls: np.ndarray) -> np.ndarray:
+    cells = np.empty((1, len(rolls)), dtype=object)
+    for i, roll in enumerate(rolls):
+        cells[0, i] = roll
+    return cells
+
+
+# --- .mat files ---------------------------------------------------------------------------------
+
+def test_mat_missing_file_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nowhere.mat"):
+        load_mat_rolls(tmp_path / "nowhere.mat", "train")
+
+
+def test_mat_without_expected_keys_names_found_and_expected(tmp_path: Path) -> None:
+    path = _mat(tmp_path / "x.mat", train=_cells(np.zeros((3, 88))))
+    with pytest.raises(ValueError, match=r"traindata.*found \['train'\]"):
+        load_mat_rolls(path, "train")
+
+
+def test_mat_round_trip_and_bad_contents(tmp_path: Path) -> None:
+    good = np.eye(4, 88, dtype=np.uint8)
+    ok = _mat(tmp_path / "ok.mat", traindata=_cells(good, good[:2]), validdata=_cells(good),
+              testdata=_cells(good))
+    rolls = load_mat_rolls(ok, "train")
+    assert len(rolls) == 2 and np.array_equal(rolls[1], good[:2]) and rolls[0].dtype == np.uint8
+    wide = _mat(tmp_path / "w.mat", traindata=_cells(np.zeros((3, 87))), validdata=_cells(good),
+                testdata=_cells(good))
+    with pytest.raises(ValueError, match="88"):
+        load_mat_rolls(wide, "train")
+    nonbinary = _mat(tmp_path / "b.mat", traindata=_cells(good), validdata=_cells(good * 2),
+                     testdata=_cells(good))
+    with pytest.raises(ValueError, match="binary"):
+        load_mat_rolls(nonbinary, "valid")
+    with pytest.raises(ValueError, match="split"):
+        load_mat_rolls(ok, "training")
+
+
+def test_mat_garbage_file(tmp_path: Path) -> None:
+    path = tmp_path / "junk.mat"
+    path.write_bytes(b"not a mat file at all" * 10)
+    with pytest.raises(ValueError, match="junk.mat"):
+        load_mat_rolls(path, "test")
+
+
+# --- corpora ------------------------------------------------------------------------------------
+
+def _corpus(folder: Path, **texts: bytes) -> Path:
+    folder.mkdir()
+    for name in ("train", "valid", "test"):
+        (folder / f"{name}.txt").write_bytes(texts.get(name, b"a b\n"))
+    return folder
+
+
+def test_corpus_missing_directory_or_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="absent"):
+        load_corpus(tmp_path / "absent")
+    folder = _corpus(tmp_path / "c")
+    (folder / "valid.txt").unlink()
+    with pytest.raises(FileNotFoundError, match="valid.txt"):
+        load_corpus(folder)
+
+
+def test_corpus_empty_or_undecodable(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="train.txt.*no words"):
+        load_corpus(_corpus(tmp_path / "empty", train=b"\n  \n"))
+    with pytest.raises(ValueError, match="test.txt.*UTF-8"):
+        load_corpus(_corpus(tmp_path / "latin1", test=b"caf\xe9 noir\n"))
+
+
+def test_batchify_arguments() -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        batchify(torch.arange(5), 6)
+    with pytest.raises(ValueError, match="batch_size"):
+        batchify(torch.arange(5), 0)
+    with pytest.raises(TypeError, match="ids"):
+        batchify(torch.zeros(2, 3, dtype=torch.long), 1)
+    with pytest.raises(TypeError, match="batch_size"):
+        batchify(torch.arange(5), 2.0)
+
+
+# --- generated tasks ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: recall_task(4, 8, 8, seed=0), "lag"),
+    (lambda: delayed_recall(4, 3, 5, seed=0), "steps"),
+    (lambda: scalar_task(0.8, 1, seed=0), "steps"),
+    (lambda: scalar_task(2.5, 10, seed=0), "a_star"),
+    (lambda: adding_problem(0, 10, seed=0), "n"),
+    (lambda: adding_problem(5, 1, seed=0), "T"),
+    (lambda: adding_problem(5, 10, seed=-1), "seed"),
+    (lambda: copy_memory(5, 0, seed=0), "T"),
+    (lambda: digits_sequences("dev"), "split"),
+])
+def test_task_arguments(call, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# --- polyphonic tensors -------------------------------------------------------------------------
+
+def test_pad_rolls_and_frame_nll_arguments() -> None:
+    with pytest.raises(ValueError, match="T >= 2"):
+        pad_rolls([np.zeros((1, 88))])
+    with pytest.raises(ValueError, match="88"):
+        pad_rolls([np.zeros((4, 12))])
+    with pytest.raises(ValueError, match="0 and 1"):
+        pad_rolls([np.full((4, 88), 0.5)])
+    with pytest.raises(ValueError, match="non-empty"):
+        pad_rolls([])
+    x = torch.zeros(1, 3, 88)
+    with pytest.raises(ValueError, match="mask"):
+        frame_nll(x, x, torch.ones(1, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="at least one"):
+        frame_nll(x, x, torch.zeros(1, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="kind"):
+        frame_nll(x, x, torch.ones(1, 3, dtype=torch.bool), kind="softmax")
+
+
+# --- chorales and their cache -------------------------------------------------------------------
+
+def test_chorale_arguments(cache: Path) -> None:
+    with pytest.raises(ValueError, match="split"):
+        load_chorales("dev")
+    with pytest.raises(ValueError, match="bwv9999"):
+        load_chorales(ids=["bach/bwv9999"])
+    with pytest.raises(ValueError, match="limit"):
+        load_chorales(limit=0)
+    with pytest.raises(TypeError, match="ids"):
+        load_chorales(ids="bach/bwv10.7")
+    assert not cache.exists()  # nothing written for a refused call
+
+
+def test_corrupt_cache_is_discarded_and_rebuilt(cache: Path) -> None:
+    first = load_chorales("test", limit=2, progress=False)
+    (path,) = cache.glob("*.npz")
+    path.write_bytes(b"garbage, not an npz file")
+    again = load_chorales("test", limit=2, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert read_rolls(path) is not None  # rebuilt and valid
+    assert [p.name for p in cache.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_tampered_cache_fails_its_checksum(cache: Path) -> None:
+    first = load_chorales("test", limit=2, progress=False)
+    (path,) = cache.glob("*.npz")
+    with np.load(path) as data:
+        fields = {k: data[k] for k in data.files}
+    fields["frames"] = fields["frames"].copy()
+    fields["frames"][0] ^= 1  # flip one frame, keep the old checksum
+    np.savez(path, **fields)
+    assert read_rolls(path) is None
+    again = load_chorales("test", limit=2, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert read_rolls(path) is not None
+
+
+def test_failed_cache_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_savez(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cache_module.np, "savez", broken_savez)
+    target = tmp_path / "c" / "rolls.npz"
+    with pytest.raises(OSError, match="disk full"):
+        write_rolls(target, ["a"], [np.zeros((2, 88), dtype=np.uint8)])
+    assert list(target.parent.iterdir()) == []

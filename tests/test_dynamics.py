@@ -1,10 +1,12 @@
-"""Tests of stablernn.dynamics: trajectories, Jacobian products and the truncation theorem."""
+"""Tests of stablernn.dynamics: trajectories, Jacobian products, the truncation theorem and the context
+it asks for, the scalar recurrence of Chapters 5 and 7, and the messages of bad input."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import MIN_CONTEXT_09
 from stablernn import dynamics, linalg
 
 FAST = settings(max_examples=30, deadline=None, derandomize=True)
@@ -183,14 +185,182 @@ def test_truncation_bound_is_nearly_attained_without_saturation():
 
 
 def test_min_context_numbers_of_the_book_and_minimality():
-    assert [dynamics.min_context(0.9, 1.0, eps) for eps in (1e-1, 1e-2, 1e-3)] == [44, 66, 88]
+    assert tuple(dynamics.min_context(0.9, 1.0, eps) for eps in (1e-1, 1e-2, 1e-3)) == MIN_CONTEXT_09
     for lam, lx_bx, eps in [(0.5, 2.0, 1e-4), (0.99, 0.3, 1e-2), (0.2, 1e-6, 1.0), (0.9, 0.0, 1e-3)]:
         k = dynamics.min_context(lam, lx_bx, eps)
         assert dynamics.truncation_bound(lam, k, lx_bx) <= eps
         assert k == 1 or dynamics.truncation_bound(lam, k - 1, lx_bx) > eps
 
 
+def test_min_context_table_of_chapter_5():
+    """Chapter 5's table: the smallest sufficient k for each lam and eps (L_x B_x = 1), and each factor of
+    ten in accuracy costs ln 10 / ln(1/lam) steps (up to rounding)."""
+    for lam in (0.5, 0.9, 0.99):
+        for eps in (1e-1, 1e-2, 1e-3):
+            k = dynamics.min_context(lam, 1.0, eps)
+            assert dynamics.truncation_bound(lam, k, 1.0) <= eps
+            assert k == 1 or dynamics.truncation_bound(lam, k - 1, 1.0) > eps
+    ks = [dynamics.min_context(0.99, 1.0, eps) for eps in (1e-1, 1e-2, 1e-3)]
+    assert abs((ks[2] - ks[1]) - np.log(10) / np.log(1 / 0.99)) <= 1
+
+
 def test_truncation_bound_over_an_array_of_k_and_state_bound():
     ks = np.arange(1, 6)
     np.testing.assert_allclose(dynamics.truncation_bound(0.5, ks, 1.0), 0.5**ks / 0.5)
     assert dynamics.state_bound(0.75, 2.0) == pytest.approx(8.0)
+
+
+# -------------------------------------------------------------- the running sum (Chapter 5)
+
+
+def test_running_sum_truncation_error_is_the_forgotten_sum():
+    """h_t - h^k_t = x_1 + ... + x_{t-k}: it grows without bound in t, for every k."""
+    t, err = dynamics.running_sum_errors(400, (10, 40, 160), lam=1.0, seed=0)
+    x = np.random.default_rng(0).uniform(0.0, 1.0, 400)
+    for row, k in zip(err, (10, 40, 160)):
+        expected = np.array([x[: ti - k].sum() if ti > k else 0.0 for ti in t])
+        assert np.allclose(row, expected)
+        assert np.all(np.diff(row) >= 0)  # non-negative inputs: the error only grows
+        assert row[-1] == pytest.approx((400 - k) / 2, rel=0.1)  # linear growth, mean input 1/2
+    assert err[0, -1] > err[2, -1] > 100
+
+
+def test_leaky_sum_error_stays_below_its_bound():
+    """Stable comparison: h_t = 0.9 h_{t-1} + x_t with x in [0, 1]: error <= 0.9^k / (1 - 0.9)."""
+    _, leaky = dynamics.running_sum_errors(400, (10,), lam=0.9, seed=0)
+    assert leaky.max() <= dynamics.truncation_bound(0.9, 10, 1.0)
+    assert leaky.max() > 0.5 * dynamics.truncation_bound(0.9, 10, 1.0)  # and the bound is not loose here
+
+
+# ------------------------------------------------------------ the scalar recurrence (Chapter 7)
+
+
+@FAST
+@given(st.floats(1.01, 1.5), st.integers(2, 200))
+def test_derivative_matches_the_closed_form(a, T):
+    """Proposition 7.1: dh_T/da = (T a^{T-1}(a-1) - (a^T - 1)) / (a-1)^2 for x_t = 1."""
+    s = dynamics.scalar_derivative(a, np.ones(T))[-1]
+    closed = (T * a ** (T - 1) * (a - 1) - (a**T - 1)) / (a - 1) ** 2
+    assert s == pytest.approx(closed, rel=1e-9)
+
+
+def test_gradient_grows_like_T_a_to_the_T():
+    """§7.1: (dh_T/da) / (T a^T) -> 1/(a(a-1)), with error (1 - a^-T) / (T (a-1)^2)."""
+    a = 1.1
+    ratios = [dynamics.scalar_derivative(a, np.ones(T))[-1] / (T * a**T) for T in (20, 80, 320)]
+    assert np.all(np.diff(ratios) > 0)
+    assert ratios[-1] == pytest.approx(1 / (a * (a - 1)), rel=0.05)
+    for T, r in zip((20, 80, 320), ratios):
+        assert 1 / (a * (a - 1)) - r == pytest.approx((1 - a**-T) / (T * (a - 1) ** 2), rel=1e-6)
+
+
+@FAST
+@given(st.floats(-0.95, 0.95), st.integers(2, 300), st.integers(0, 1000))
+def test_stable_derivative_is_bounded_independently_of_T(a, T, seed):
+    """Exercise 7.1: |dh_T/da| <= 1/(1-|a|)^2 for |x_t| <= 1."""
+    x = np.random.default_rng(seed).uniform(-1, 1, T)
+    assert abs(dynamics.scalar_derivative(a, x)[-1]) <= 1 / (1 - abs(a)) ** 2 + 1e-9
+
+
+def test_gradient_of_the_loss_matches_finite_differences():
+    from stablernn.data.tasks import scalar_task
+
+    x, y = scalar_task(0.8, 40, seed=0)
+    for a in (0.3, 0.9, 1.05):
+        _, g = dynamics.scalar_loss_and_grad(a, x, y)
+        lp, _ = dynamics.scalar_loss_and_grad(a + 1e-6, x, y)
+        lm, _ = dynamics.scalar_loss_and_grad(a - 1e-6, x, y)
+        assert g == pytest.approx((lp - lm) / 2e-6, rel=1e-5)
+    curve = dynamics.scalar_loss_curve(np.array([0.3, 0.9, 1.05]), x, y)
+    assert curve == pytest.approx([dynamics.scalar_loss_and_grad(a, x, y)[0] for a in (0.3, 0.9, 1.05)], rel=1e-9)
+
+
+def test_scalar_truncation_error_formula():
+    x = np.random.default_rng(1).standard_normal(30)
+    a, k = 0.7, 5
+    h = dynamics.scalar_states(a, x)
+    trunc = [sum(a**j * x[t - 1 - j] for j in range(min(k, t))) for t in range(1, 31)]
+    assert dynamics.scalar_truncation_error(a, x, k) == pytest.approx(np.max(np.abs(h[1:] - trunc)), rel=1e-12)
+
+
+# -------------------------------------------- "the smallest k within 1 % of full context" (Ch. 9)
+
+
+def test_smallest_k_within_on_a_synthetic_sweep():
+    ks = [1, 2, 4, 8, 16]
+    full = 10.0
+    assert dynamics.smallest_k_within(ks, [13.0, 11.0, 10.2, 10.05, 10.0], full) == 8  # 10.2 is 2 % above
+    assert dynamics.smallest_k_within(ks, [13.0, 11.0, 10.1, 10.05, 10.0], full) == 4  # exactly 1 % counts
+    assert dynamics.smallest_k_within(ks, [13.0, 9.0, 12.0, 10.5, 10.3], full) == 2  # better than full counts
+    assert dynamics.smallest_k_within(ks, [13.0, 12.0, 11.0, 10.5, 10.3], full) is None
+    assert dynamics.smallest_k_within(ks, [13.0, 12.0, 11.0, 10.5, 10.3], full, tolerance=0.05) == 8
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.floats(0.5, 3.0), min_size=2, max_size=9), st.floats(0.001, 0.2))
+def test_smallest_k_within_is_the_first_qualifying_k(values, tol):
+    ks = [2**i for i in range(len(values))]
+    full = 1.0
+    k = dynamics.smallest_k_within(ks, values, full, tol)
+    ok = [v <= (1 + tol) * full for v in values]
+    if k is None:
+        assert not any(ok)
+    else:
+        i = ks.index(k)
+        assert ok[i] and not any(ok[:i])
+
+
+@pytest.mark.parametrize("bad", [dict(ks=[2, 1], values=[1, 1]), dict(ks=[1, 2], values=[1]),
+                                 dict(ks=[0, 1], values=[1, 1]), dict(ks=[1, 2], values=[1, np.nan])])
+def test_smallest_k_within_rejects_bad_input(bad):
+    with pytest.raises(ValueError, match="ks|values"):
+        dynamics.smallest_k_within(bad["ks"], bad["values"], 1.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        dynamics.smallest_k_within([1, 2], [1.0, 1.0], 1.0, tolerance=0.0)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+I2 = np.eye(2)
+X = np.zeros((1, 3, 2))
+
+BAD_INPUT = [
+    ("k = 0 truncation", lambda: dynamics.truncated_rnn_states(I2, I2, X, 0), ValueError, "k must"),
+    ("k float", lambda: dynamics.truncation_error(I2, I2, X, 2.5), TypeError, "k must"),
+    ("k = 0 bound", lambda: dynamics.truncation_bound(0.5, 0, 1.0), ValueError, "k must"),
+    ("k array with 0", lambda: dynamics.truncation_bound(0.5, np.array([0, 1]), 1.0), ValueError, "k must"),
+    ("k float array", lambda: dynamics.truncation_bound(0.5, np.array([1.5]), 1.0), TypeError, "k must"),
+    ("lam = 1 bound", lambda: dynamics.truncation_bound(1.0, 3, 1.0), ValueError, "lam"),
+    ("lam > 1 context", lambda: dynamics.min_context(1.2, 1.0, 0.1), ValueError, "lam"),
+    ("lam = 0", lambda: dynamics.state_bound(0.0, 1.0), ValueError, "lam"),
+    ("eps = 0", lambda: dynamics.min_context(0.9, 1.0, 0.0), ValueError, "eps"),
+    ("eps < 0", lambda: dynamics.min_context(0.9, 1.0, -1e-3), ValueError, "eps"),
+    ("negative lx_bx", lambda: dynamics.truncation_bound(0.5, 2, -1.0), ValueError, "lx_bx"),
+    ("x wrong ndim", lambda: dynamics.rnn_trajectory(I2, I2, np.zeros(3)), ValueError, "x must have 2 or 3"),
+    ("x wrong width", lambda: dynamics.rnn_trajectory(I2, I2, np.zeros((3, 5))), ValueError, "x must have 2"),
+    ("U wrong rows", lambda: dynamics.rnn_trajectory(I2, np.ones((3, 2)), X), ValueError, "U must"),
+    ("h0 wrong size", lambda: dynamics.rnn_trajectory(I2, I2, X, h0=np.zeros(3)), ValueError, "h0"),
+    ("NaN inputs", lambda: dynamics.linear_trajectory(I2, np.full((3, 2), np.nan)), ValueError, "x must"),
+    ("bad jacobian kind", lambda: dynamics.jacobian_norms_vs_lag(I2, np.zeros((3, 2)), kind="lstm"), ValueError,
+     "kind"),
+    ("states too short", lambda: dynamics.contraction_factors(I2, np.zeros((1, 2))), ValueError, "states"),
+    ("distance shapes", lambda: dynamics.trajectory_distance(np.zeros((3, 2)), np.zeros((4, 2))), ValueError,
+     "states_b"),
+    ("params not dict", lambda: dynamics.lstm_trajectory([1, 2], X), TypeError, "params"),
+    ("params missing key", lambda: dynamics.lstm_trajectory({"W_i": I2}, X), ValueError, "params"),
+    ("scale < 0", lambda: dynamics.random_lstm_params(2, 2, scale=-1.0), ValueError, "scale"),
+    ("readout wrong size", lambda: dynamics.truncation_errors_all_k(I2, I2, X, np.ones(3), 5), ValueError, "v must"),
+    ("k_max = 0", lambda: dynamics.truncation_errors_all_k(I2, I2, X, np.ones(2), 0), ValueError, "k_max"),
+    ("context length 0", lambda: dynamics.running_sum_errors(10, (0,)), ValueError, "ks"),
+    ("no context lengths", lambda: dynamics.running_sum_errors(10, ()), TypeError, "ks"),
+    ("leak > 1", lambda: dynamics.running_sum_errors(10, (1,), lam=1.5), ValueError, "lam"),
+    ("scalar targets", lambda: dynamics.scalar_loss_and_grad(0.5, np.ones(3), np.ones(4)), ValueError, "y"),
+    ("scalar k = 0", lambda: dynamics.scalar_truncation_error(0.5, np.ones(3), 0), ValueError, "k must"),
+]
+
+
+@pytest.mark.parametrize("name, call, error, match", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_is_rejected_with_a_message_naming_the_argument(name, call, error, match):
+    with pytest.raises(error, match=match):
+        call()

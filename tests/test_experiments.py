@@ -1,4 +1,6 @@
-"""Part III experiments: the quick runs end to end, the results schema, committed results files.
+"""Tests of stablernn.experiments: the quick runs end to end, the results schema, committed results
+files, the measurements of ``datastability`` (unrolled states, Jacobians, gradients against lag),
+saved checkpoints and the report's values.
 
 The four ``--quick`` runs share one model cache (``truncation`` and ``datastability`` reuse the
 models that ``music`` and ``wordlm`` trained) and use a small generated corpus for the word LMs.
@@ -14,8 +16,13 @@ import numpy as np
 import pytest
 import torch
 
-from stablernn.experiments import EXPERIMENTS, schema
+from stablernn import linalg
+from stablernn.experiments import EXPERIMENTS, checkpoints, schema
+from stablernn.experiments import datastability as ds
 from stablernn.experiments.__main__ import main
+from stablernn.experiments.report import gradient_rate
+from stablernn.models import LABELS, build_model
+from stablernn.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
@@ -186,3 +193,100 @@ def test_quick_music_beats_independent_keys(quick_results):
     """Chapter 8, §8.5: seconds of training already take every model below the independent-keys baseline."""
     music = quick_results["music"]["metrics"]
     assert all(r["test_nll"] < music["baselines"]["bernoulli"] for r in music["models"])
+
+
+# -- the measurements of datastability ------------------------------------------------------------
+@pytest.mark.parametrize("name", ["tanh", "lstm"])
+def test_unroll_matches_the_model(name):
+    """The step-by-step state update used for Jacobians is the model's own recurrence."""
+    model = build_model(name, 5, 7, 3, seed=1)
+    x = torch.randn(4, 9, 5, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        h = model.hidden_states(x)[0]
+        states = torch.stack(ds.unroll(model, x), dim=1)
+    torch.testing.assert_close(states[..., -7:], h, atol=1e-5, rtol=1e-5)
+
+
+def test_autograd_jacobian_matches_closed_form_for_tanh():
+    """||J_t||_2 by autograd equals ||diag(1 - h_t^2) W||_2 (the closed form used for the tanh RNN)."""
+    model = build_model("tanh", 4, 6, 2, seed=2)
+    x = torch.randn(3, 8, 4, generator=torch.Generator().manual_seed(1))
+    closed = ds.contraction_sample(model, x, torch.ones(3, 8), samples=24, seed=0)
+    with torch.no_grad():
+        states = torch.stack(ds.unroll(model, x), dim=1)
+    prev = torch.cat([torch.zeros(3, 1, 6), states], dim=1)[:, :-1].reshape(-1, 6)
+    w = {k: v.detach() for k, v in ds._weights(model).items()}
+    jac = torch.func.vmap(torch.func.jacrev(lambda s, u: ds._step(model, w, s, u)))(prev, x.reshape(-1, 4))
+    auto = torch.linalg.matrix_norm(jac.double(), ord=2).numpy()
+    np.testing.assert_allclose(np.sort(closed), np.sort(auto), rtol=1e-5)
+
+
+def test_stable_rnn_gradients_decay_at_the_rate_of_the_spectral_norm():
+    """Stable tanh RNN: ||dl/dh_{t-i-1}|| <= ||W||_2 ||dl/dh_{t-i}||, so gradients vanish geometrically."""
+    model = build_model("tanh-stable", 4, 8, 3, seed=3, max_norm=0.8)
+    x = torch.randn(1, 20, 4, generator=torch.Generator().manual_seed(2))
+    y = torch.rand(1, 3, generator=torch.Generator().manual_seed(3)).round()
+    g = ds.gradient_vs_lag(model, x, y, "bce", lags=20)
+    lam = linalg.spectral_norm(model.rnn.weight_hh_l0.detach().double().numpy())
+    assert lam <= 0.8 + 1e-6
+    assert np.all(g[1:] <= lam * g[:-1] * (1 + 1e-5))
+    assert g[-1] <= lam ** 19 * g[0] * (1 + 1e-4)
+
+
+def test_stable_lstm_is_contractive_when_the_forget_gate_respects_the_bound():
+    """Projected LSTM, gates driven by the state only (input feeds the cell candidate alone): the
+    forget gate then stays below the assumed bound, and the autograd Jacobian of (c, h) -> (c', h')
+    is a contraction in the l_inf norm that the condition is stated in."""
+    model = build_model("lstm-stable", 3, 6, 2, seed=4, forget_bound=0.6)
+    n = 6
+    with torch.no_grad():
+        model.rnn.weight_ih_l0[: 2 * n].zero_()  # input and forget gates
+        model.rnn.weight_ih_l0[3 * n:].zero_()  # output gate
+        model.rnn.bias_ih_l0.zero_()
+        model.rnn.bias_hh_l0.zero_()
+    x = torch.randn(4, 12, 3, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        states = torch.stack(ds.unroll(model, x), dim=1)
+    prev = torch.cat([torch.zeros(4, 1, 2 * n), states], dim=1)[:, :-1].reshape(-1, 2 * n)
+    w = {k: v.detach() for k, v in ds._weights(model).items()}
+    jac = torch.func.vmap(torch.func.jacrev(lambda s, u: ds._step(model, w, s, u)))(prev, x.reshape(-1, 3))
+    assert torch.linalg.matrix_norm(jac, ord=float("inf")).max() < 1.0
+    assert torch.sigmoid(states[..., n:] @ model.rnn.weight_hh_l0[n:2 * n].T).max() < 0.6
+
+
+def test_summary_counts_factors_below_one():
+    s = ds.summarize(np.array([0.5, 0.9, 1.1, 0.7]), "test")
+    assert s["fraction_below_1"] == 0.75 and s["max"] == 1.1 and sum(s["histogram"]["counts"]) == 4
+
+
+def test_gradient_rate_of_a_geometric_sequence():
+    assert gradient_rate([5.0, 1.0, 0.5, 0.25, 0.125]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="norms"):
+        gradient_rate([1.0, 0.5])
+
+
+# -- saved models -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("label", LABELS)
+def test_checkpoint_round_trip_keeps_weights_history_and_norms(tmp_path, label):
+    model = build_model(label, 3, 5, 2, seed=0)
+    g = torch.Generator().manual_seed(0)
+    result = train(model, (torch.randn(4, 6, 3, generator=g), torch.randn(4, 6, 2, generator=g)), epochs=2,
+                   project=label.endswith("-stable"), progress=False)
+    history = checkpoints.history_of(result)
+    assert history["epochs_run"] == 2 and history["steps"] == result.steps and len(history["train_loss"]) == 2
+    json.dumps(history)  # JSON-ready
+    path = tmp_path / "m" / f"{label}.pt"
+    checkpoints.save_model(path, model, history)
+    again = build_model(label, 3, 5, 2, seed=1)
+    assert checkpoints.load_model(path, again) == history
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters()))
+    summary = checkpoints.recurrent_summary(again)
+    W = again.recurrent_weights()[0].detach().double().numpy()
+    if label.startswith("tanh"):
+        assert summary["spectral_norm_W"] == pytest.approx(linalg.spectral_norm(W))
+        assert summary["spectral_radius_W"] <= summary["spectral_norm_W"] + 1e-12
+    else:
+        assert set(summary) == {"inf_norm_W_i", "inf_norm_W_f", "inf_norm_W_z", "inf_norm_W_o", "spectral_norm_W_stacked"}
+    assert checkpoints.load_model(tmp_path / "absent.pt", again) is None
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    assert checkpoints.load_model(tmp_path / "broken.pt", again) is None

@@ -1,4 +1,5 @@
-"""Tests of stablernn.linalg: constructed spectra, norms, power iteration and projections."""
+"""Tests of stablernn.linalg: constructed spectra, norms, power iteration, projections, the 2 x 2
+Jordan-type example in closed form, and the messages of bad input."""
 
 import numpy as np
 import pytest
@@ -6,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
+from reference import NONNORMAL_FIRST_BELOW_ONE, NONNORMAL_NORM, NONNORMAL_PEAK, NONNORMAL_PEAK_K
 from stablernn import linalg
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True)
@@ -20,11 +22,11 @@ def test_nonnormal_example_numbers_of_the_book():
     A = linalg.nonnormal_example(0.9, 1.0)
     norms = linalg.power_norms(A, 80)
     assert linalg.spectral_radius(A) == pytest.approx(0.9, rel=1e-12)
-    assert round(linalg.spectral_norm(A), 3) == 1.530
-    assert int(np.argmax(norms)) == 9
-    assert round(norms.max(), 2) == 3.91
-    assert int(np.argmax(norms < 1.0)) == 35  # first k with ||A^k||_2 < 1
-    assert np.all(norms[1:35] >= 1.0)
+    assert linalg.spectral_norm(A) == pytest.approx(NONNORMAL_NORM, abs=1e-4)
+    assert int(np.argmax(norms)) == NONNORMAL_PEAK_K
+    assert norms.max() == pytest.approx(NONNORMAL_PEAK, abs=1e-4)
+    assert int(np.argmax(norms < 1.0)) == NONNORMAL_FIRST_BELOW_ONE  # first k with ||A^k||_2 < 1
+    assert np.all(norms[1:NONNORMAL_FIRST_BELOW_ONE] >= 1.0)
 
 
 def test_power_norms_start_at_identity_and_match_matrix_power():
@@ -256,3 +258,89 @@ def test_jordan_kind_of_size_two_is_the_book_example():
     R = linalg.matrix_with_spectrum(2, 0.9, 1.0, "rotation")  # one non-normal 2 x 2 rotation block
     assert linalg.departure_from_normality(R) == pytest.approx(1.0, rel=1e-12)
     assert linalg.spectral_norm(R) > 0.9 + 0.3
+
+
+def test_projection_clips_only_the_large_singular_values():
+    """Chapter 4: the projection onto ||W||_2 <= 0.999 replaces each singular value s by min(s, 0.999)."""
+    W = linalg.random_matrix(32, spectral_norm=1.9, seed=4)
+    s_before = np.linalg.svd(W, compute_uv=False)
+    s_after = np.linalg.svd(linalg.project_spectral_norm(W, 0.999), compute_uv=False)
+    assert np.allclose(s_after, np.minimum(s_before, 0.999), atol=1e-10)
+
+
+# ------------------------------------------------------- the 2 x 2 example in closed form (Ch. 4)
+
+
+@FAST
+@given(r=st.floats(0.0, 1.2), c=st.floats(0.0, 4.0))
+def test_closed_form_matches_matrix_powers(r, c):
+    k = np.arange(0, 40)
+    exact = linalg.power_norms(linalg.nonnormal_example(r, c), 39)
+    assert np.allclose(linalg.jordan_power_norms(r, c, k), exact, rtol=1e-9, atol=1e-12)
+
+
+@FAST
+@given(r=st.floats(0.0, 0.99), c=st.floats(0.0, 4.0))
+def test_summary_finds_the_true_peak_and_the_first_k_below_one(r, c):
+    peak, k_peak, k_below = linalg.transient_summary(r, c)
+    norms = linalg.power_norms(linalg.nonnormal_example(r, c), k_below + 200)
+    assert np.all(norms[1:k_below] >= 1.0) and norms[k_below] < 1.0
+    assert peak == pytest.approx(norms.max(), rel=1e-9) and k_peak == int(np.argmax(norms))
+
+
+def test_summary_without_a_contraction_in_any_norm():
+    """r >= 1: never below one; with a coupling the norms grow without bound (peak None)."""
+    assert linalg.transient_summary(1.0, 0.5) == (None, None, None)
+    assert linalg.transient_summary(1.0, 0.0) == (1.0, 0, None)
+    assert linalg.transient_summary(1.1, 0.0) == (None, None, None)
+
+
+def test_summary_of_the_book_example():
+    peak, k_peak, k_below = linalg.transient_summary(0.9, 1.0)
+    assert peak == pytest.approx(NONNORMAL_PEAK, abs=1e-4)
+    assert (k_peak, k_below) == (NONNORMAL_PEAK_K, NONNORMAL_FIRST_BELOW_ONE)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+I2 = np.eye(2)
+NAN = np.array([[1.0, np.nan], [0.0, 1.0]])
+
+BAD_INPUT = [
+    ("radius < 0", lambda: linalg.matrix_with_spectrum(3, -0.5), ValueError, "radius"),
+    ("NaN radius", lambda: linalg.matrix_with_spectrum(3, float("nan")), ValueError, "radius"),
+    ("negative nonnormality", lambda: linalg.matrix_with_spectrum(3, 0.5, -1.0), ValueError, "nonnormality"),
+    ("unknown kind", lambda: linalg.matrix_with_spectrum(3, 0.5, kind="schur"), ValueError, "kind"),
+    ("rotation n = 1", lambda: linalg.matrix_with_spectrum(1, 0.5, kind="rotation"), ValueError, "n must"),
+    ("n as string", lambda: linalg.matrix_with_spectrum("3", 0.5), TypeError, "n must"),
+    ("negative seed", lambda: linalg.matrix_with_spectrum(3, 0.5, seed=-1), ValueError, "seed"),
+    ("norm < radius", lambda: linalg.matrix_with_norm(3, 0.9, 0.5), ValueError, "norm"),
+    ("NaN matrix", lambda: linalg.spectral_norm(NAN), ValueError, "W must contain only finite"),
+    ("non-square radius", lambda: linalg.spectral_radius(np.ones((2, 3))), ValueError, "W must be a square"),
+    ("1-D matrix", lambda: linalg.spectral_norm(np.ones(3)), ValueError, "W must have 2 dimensions"),
+    ("string matrix", lambda: linalg.inf_norm("abc"), TypeError, "W must be an array"),
+    ("n_iter = 0", lambda: linalg.power_iteration_norm(I2, n_iter=0), ValueError, "n_iter"),
+    ("negative tol", lambda: linalg.power_iteration_norm(I2, tol=-1.0), ValueError, "tol"),
+    ("k_max < 0", lambda: linalg.power_norms(I2, -1), ValueError, "k_max"),
+    ("both targets", lambda: linalg.random_matrix(3, spectral_norm=1.0, spectral_radius=1.0), ValueError,
+     "spectral_norm and spectral_radius"),
+    ("no target", lambda: linalg.random_matrix(3), ValueError, "spectral_norm and spectral_radius"),
+    ("rectangular radius", lambda: linalg.random_matrix(3, spectral_radius=1.0, m=4), ValueError, "spectral_radius"),
+    ("negative max_norm", lambda: linalg.project_spectral_norm(I2, -1.0), ValueError, "max_norm"),
+    ("string max_norm", lambda: linalg.rescale_spectral_norm(I2, "1"), TypeError, "max_norm"),
+    ("negative l1 radius", lambda: linalg.project_rows_l1(I2, -0.1), ValueError, "radius"),
+    ("wrong number of radii", lambda: linalg.project_rows_l1(I2, [1.0, 1.0, 1.0]), ValueError, "radius"),
+    ("one negative radius", lambda: linalg.project_rows_l1(I2, [1.0, -1.0]), ValueError, "radius"),
+    ("string l1 radius", lambda: linalg.project_rows_l1(I2, "1"), TypeError, "radius"),
+    ("negative Jordan radius", lambda: linalg.jordan_power_norms(-0.1, 1.0, np.arange(3)), ValueError, "radius"),
+    ("negative power", lambda: linalg.jordan_power_norms(0.9, 1.0, np.array([0, -1])), ValueError, "k must"),
+    ("fractional power", lambda: linalg.jordan_power_norms(0.9, 1.0, np.array([0.5])), ValueError, "k must"),
+    ("NaN coupling", lambda: linalg.transient_summary(0.9, float("nan")), ValueError, "coupling"),
+]
+
+
+@pytest.mark.parametrize("name, call, error, match", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_is_rejected_with_a_message_naming_the_argument(name, call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -1,13 +1,18 @@
-"""Tests of stablernn.models: the k-truncated model, receptive fields, gradients, parameter counts."""
+"""Tests of stablernn.models: the k-truncated model, receptive fields and dilation schedules, gradients,
+parameter counts, the model labels and constructors of Chapter 3 and Part III, and bad arguments."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.func import functional_call
 
+from reference import WAVENET_RECEPTIVE_FIELD
+from stablernn import models
 from stablernn.models import (
     TCN,
+    CausalConv1d,
     DilatedConvStack,
     LSTMModel,
     TanhRNN,
@@ -16,8 +21,6 @@ from stablernn.models import (
     tcn_receptive_field,
     truncated_forward,
 )
-
-torch.set_num_threads(1)
 
 
 def _sequential_truncated(model, x, k):
@@ -116,8 +119,27 @@ def test_tcn_receptive_field_equals_support_of_its_gradient(kernel_size, levels)
     assert support == list(range(t - r + 1, t + 1))
 
 
-def test_wavenet_block_receptive_field_is_1024():
-    assert receptive_field([2] * 10, [2**i for i in range(10)]) == 1024
+def test_wavenet_block_receptive_field():
+    assert receptive_field([2] * 10, [2**i for i in range(10)]) == WAVENET_RECEPTIVE_FIELD
+
+
+def test_dilation_schedules():
+    assert models.dilation_schedule("none", 3) == (1, 1, 1)
+    assert models.dilation_schedule("doubling", 4) == (1, 2, 4, 8)
+    assert models.dilation_schedule("1,2,1,2", 5) == (1, 2, 1, 2, 1)
+    assert set(models.DILATION_SCHEDULES) == {"none", "doubling", "1,2,1,2"}
+
+
+@pytest.mark.parametrize("schedule", models.DILATION_SCHEDULES)
+def test_impulse_response_is_zero_exactly_outside_the_cone(schedule):
+    """The dependency cone's inputs are the receptive field, and the impulse response is nonzero on it alone."""
+    dilations = models.dilation_schedule(schedule, 3)
+    r = receptive_field([2] * 3, list(dilations))
+    cone, edges = models.dependency_cone(2, dilations)
+    assert cone[0] == list(range(-(r - 1), 1)) and cone[-1] == [0]
+    assert all(0 < layer <= 3 and a <= b for layer, a, b in edges)
+    response = models.impulse_response(2, dilations, r + 4, seed=1)
+    assert np.flatnonzero(response > 0).tolist() == list(range(4, r + 4))
 
 
 @pytest.mark.parametrize("cls", [TanhRNN, LSTMModel])
@@ -162,3 +184,103 @@ def test_causal_stack_ignores_the_future():
     y[:, :, :10] = x[:, :, :10]
     with torch.no_grad():
         torch.testing.assert_close(stack(x)[:, :, :10], stack(y)[:, :, :10])
+
+
+# ------------------------------------------------------------- models of Chapter 3 and Part III
+
+
+@pytest.mark.parametrize("name", models.MODEL_NAMES)
+def test_make_model_is_seeded_and_maps_one_input_to_one_output(name):
+    a, b = models.make_model(name, 6, seed=3), models.make_model(name, 6, seed=3)
+    x = torch.randn(2, 9, 1)
+    with torch.no_grad():
+        ya, yb = (m(x) for m in (a, b))
+    ya, yb = (y[0] if isinstance(y, tuple) else y for y in (ya, yb))
+    assert ya.shape == (2, 9, 1)
+    torch.testing.assert_close(ya, yb, atol=0, rtol=0)
+    if name == "TCN":
+        assert a.receptive_field == tcn_receptive_field(models.TCN_KERNEL, models.TCN_LEVELS)
+
+
+@pytest.mark.parametrize("label", models.LABELS)
+def test_labels_round_trip_and_build_the_model_they_name(label):
+    kind, stable = models.parse_label(label)
+    assert models.label(kind, stable) == label and label in models.LABEL_NAMES
+    model = models.build_model(label, 3, 5, 2, seed=0)
+    assert isinstance(model, TanhRNN if kind == "tanh" else LSTMModel)
+    W = model.recurrent_weights()[0].detach().double().numpy()
+    if kind == "tanh" and stable:
+        assert np.linalg.norm(W, 2) <= 0.999 + 1e-6  # a stable model starts projected onto the stable set
+    state = torch.random.get_rng_state()
+    again = models.build_model(label, 3, 5, 2, seed=0)
+    assert torch.equal(state, torch.random.get_rng_state())  # seeded without touching the global generator
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters()))
+
+
+# ----------------------------------------------------------------------------- bad arguments
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "name"),
+    [
+        (lambda: TanhRNN(2, -3, 1), ValueError, "hidden_size"),
+        (lambda: TanhRNN(0, 3, 1), ValueError, "input_size"),
+        (lambda: TanhRNN(2, 3, 1.5), TypeError, "output_size"),
+        (lambda: TanhRNN(2, 3, 1, max_norm=1.5), ValueError, "max_norm"),
+        (lambda: TanhRNN(2, 3, 1, projection="qr"), ValueError, "projection"),
+        (lambda: TanhRNN(2, 3, 1, dropout=1.0), ValueError, "dropout"),
+        (lambda: LSTMModel(2, 3, 1, forget_bound=1.0), ValueError, "forget_bound"),
+        (lambda: LSTMModel(2, 3, 1, vocab_size=0), ValueError, "vocab_size"),
+        (lambda: LSTMModel(2, 3, 1, stable="yes"), ValueError, "stable"),
+        (lambda: CausalConv1d(2, 2, kernel_size=0), ValueError, "kernel_size"),
+        (lambda: CausalConv1d(2, 2, 2, dilation=-1), ValueError, "dilation"),
+        (lambda: DilatedConvStack(2, [2, 2], [1]), ValueError, "kernel_sizes and dilations"),
+        (lambda: TCN(2, 1, channels=0), ValueError, "channels"),
+        (lambda: TCN(2, 1, levels=0), ValueError, "levels"),
+        (lambda: receptive_field([2, 0], [1, 2]), ValueError, r"kernel_sizes\[1\]"),
+        (lambda: receptive_field("22", [1, 2]), TypeError, "kernel_sizes"),
+        (lambda: tcn_receptive_field(2, -1), ValueError, "levels"),
+        (lambda: count_parameters("model"), TypeError, "model"),
+        (lambda: models.make_model("GRU", 8), ValueError, "name"),
+        (lambda: models.make_model("RNN", 0), ValueError, "hidden"),
+        (lambda: models.dilation_schedule("tripling", 3), ValueError, "schedule"),
+        (lambda: models.dilation_schedule("none", 0), ValueError, "layers"),
+        (lambda: models.parse_label("gru-stable"), ValueError, "label"),
+        (lambda: models.build_model("lstm", 3, 5, 2, seed=-1), ValueError, "seed"),
+    ],
+)
+def test_bad_model_arguments(build, error, name):
+    with pytest.raises(error, match="^" + name):
+        build()
+
+
+@pytest.mark.parametrize(
+    ("x", "k", "error", "name"),
+    [
+        (torch.randn(2, 5, 3), 0, ValueError, "k must"),
+        (torch.randn(2, 5, 3), 2.0, TypeError, "k must"),
+        (torch.randn(2, 5), 2, ValueError, "x must"),  # missing feature axis
+        (torch.randn(2, 5, 4), 2, ValueError, "x must"),  # wrong number of features
+        (np.zeros((2, 5, 3)), 2, TypeError, "x must"),
+        (torch.randn(2, 0, 3), 2, ValueError, "x must"),
+    ],
+)
+def test_bad_truncated_forward_arguments(x, k, error, name):
+    with pytest.raises(error, match="^" + name):
+        truncated_forward(TanhRNN(3, 4, 1), x, k)
+
+
+def test_truncated_forward_needs_a_recurrent_model():
+    with pytest.raises(TypeError, match="^model"):
+        truncated_forward(TCN(3, 1), torch.randn(1, 5, 3), 2)
+
+
+def test_token_model_rejects_float_inputs():
+    with pytest.raises(ValueError, match="^x must"):
+        LSTMModel(3, 4, 5, vocab_size=5)(torch.randn(2, 5, 3))
+
+
+def test_receptive_field_grows_exponentially_with_doubling_and_linearly_without():
+    for layers in range(1, 7):
+        assert receptive_field([2] * layers, list(models.dilation_schedule("doubling", layers))) == 2**layers
+        assert receptive_field([2] * layers, list(models.dilation_schedule("none", layers))) == layers + 1

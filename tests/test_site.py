@@ -33,8 +33,8 @@ def test_toc_lists_only_existing_pages():
 def test_page_is_light_and_self_contained(site, chapter):
     html = (site / f"{chapter}.html").read_text()
     assert len(html.encode()) < MAX_PAGE_BYTES, f"{chapter}.html weighs {len(html.encode())} bytes"
-    # plotly.js is loaded once from the site, never inlined into the page
-    assert html.count("plotly.min.js") == 1
+    # plotly.js (the cartesian partial bundle) is loaded once from the site, never inlined into the page
+    assert html.count("plotly-cartesian.min.js") == 1
     assert "Plotly.newPlot" in html, "the chapter shows no plotly figure"
     assert len(re.findall(r"\bPlotly=|define\(\"plotly\"", html)) == 0
     external = re.findall(r"<(?:script|link)[^>]+(?:src|href)=\"(https?://[^\"]+)\"", html)
@@ -42,7 +42,7 @@ def test_page_is_light_and_self_contained(site, chapter):
 
 
 def test_shared_assets_are_served_by_the_site(site):
-    for asset in ("plotly.min.js", "mathjax/tex-mml-chtml.js", "requirejs/require.js",
+    for asset in ("plotly/plotly-cartesian.min.js", "mathjax/tex-mml-chtml.js", "requirejs/require.js",
                   "html-manager/dist/embed-amd.js", "explorer-sliders.js"):
         assert (site / "_static" / asset).stat().st_size > 1000, asset
 

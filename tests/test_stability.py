@@ -1,4 +1,8 @@
-"""Tests of stablernn.stability: each sufficient condition really gives contraction; projections."""
+"""Tests of stablernn.stability: each sufficient condition really gives contraction; projections; the
+Lyapunov certificate; LSTMs sampled with a prescribed certificate; the training-equivalence recursion
+bound and the context it requires; the messages of bad input."""
+
+import math
 
 import numpy as np
 import pytest
@@ -6,6 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import NONNORMAL_NORM
 from stablernn import dynamics, linalg, stability
 
 FAST = settings(max_examples=30, deadline=None, derandomize=True)
@@ -30,7 +35,7 @@ def test_linear_condition_gives_contraction_in_l2(n, lam, seed):
 
 def test_linear_condition_fails_for_the_nonnormal_example_with_small_radius():
     report = stability.linear_condition(linalg.nonnormal_example(0.9, 1.0))
-    assert not report.holds and report.contraction == pytest.approx(1.5296, abs=1e-4)
+    assert not report.holds and report.contraction == pytest.approx(NONNORMAL_NORM, abs=1e-4)
     assert "spectral radius 0.9" in report.detail
 
 
@@ -197,3 +202,142 @@ def test_project_lstm_on_a_torch_module_then_check():
     assert not stability.lstm_condition(stability.lstm_params_from_torch(lstm), forget_bound=0.5).holds
     stability.project_lstm_(lstm.weight_hh_l0, forget_bound=0.5)
     assert stability.lstm_condition(stability.lstm_params_from_torch(lstm), forget_bound=0.5).holds
+
+
+# ------------------------------------------------------------ LSTMs with a prescribed certificate
+
+
+@FAST
+@given(n=st.integers(1, 6), m=st.integers(1, 3), lam=st.floats(0.05, 0.99), bound=st.floats(0.2, 3.0),
+       seed=st.integers(0, 10_000))
+def test_sampled_lstm_certifies_the_requested_lambda(n, m, lam, bound, seed):
+    p = stability.sample_stable_lstm(n, m, lam, input_bound=bound, seed=seed)
+    report = stability.lstm_condition(p, input_bound=bound)
+    assert report.holds and report.contraction == pytest.approx(lam, rel=1e-9)
+
+
+def test_lstm_check_can_detect_a_violation():
+    """The contraction check is not vacuous: with W_z scaled up, some measured ratio exceeds one."""
+    rng = np.random.default_rng(0)
+    p = stability.sample_stable_lstm(4, 2, 0.5, seed=1)
+    p["W_z"] = 4.0 * np.eye(4)
+    p["b_i"] = p["b_o"] = np.full(4, 6.0)
+    lam = stability.lstm_condition(p).contraction  # > 1 now: no certificate, but a number
+    c, h = np.zeros((200, 4)), rng.uniform(-0.01, 0.01, (200, 4))
+    x = np.zeros((200, 2))
+    a, b = dynamics.lstm_step(p, c, h, x)[:2], dynamics.lstm_step(p, c, np.zeros_like(h), x)[:2]
+    ratio = np.maximum(np.abs(a[0] - b[0]).max(1), np.abs(a[1] - b[1]).max(1)) / np.abs(h).max(1)
+    assert ratio.max() > 1.0 and lam > 1.0
+
+
+# ------------------------------------------------------------------ the Lyapunov certificate
+
+
+@FAST
+@given(r=st.floats(0.0, 0.98), c=st.floats(0.0, 4.0), frac=st.floats(0.05, 1.0))
+def test_lyapunov_norm_bounds_the_powers(r, c, frac):
+    """||A^k||_2 <= sqrt(cond P) lam_P^k with lam_P < target, for any target in (rho, 1]."""
+    A = linalg.nonnormal_example(r, c)
+    target = r + frac * (1.0 - r)
+    lam_p, cond = stability.lyapunov_certificate(A, target)
+    assert lam_p < target + 1e-12
+    k = np.arange(120)
+    # 1e-150: below it the squares that P is built from underflow (a coupling of 1e-300 has c^2 = 0)
+    assert np.all(linalg.power_norms(A, 119) <= cond * lam_p**k * (1 + 1e-8) + 1e-150)
+    assert stability.lyapunov_certificate(linalg.nonnormal_example(1.0, c)) is None
+
+
+def test_lyapunov_certificate_of_a_tiny_coupling_is_not_zero():
+    """A = [[0, c], [0, 0]] with c = 1e-9: ||A||_2 = c, so no factor below c / sqrt(cond P) certifies it
+    (the factor must not round to 0 when 1 + c^2 rounds to 1)."""
+    lam_p, cond = stability.lyapunov_certificate(linalg.nonnormal_example(0.0, 1e-9), 1.0)
+    assert cond * lam_p >= 1e-9 * (1 - 1e-8)
+
+
+def test_a_target_closer_to_the_radius_costs_a_larger_condition_number():
+    A = linalg.nonnormal_example(0.9, 1.0)
+    (lam_far, cond_far), (lam_near, cond_near) = (stability.lyapunov_certificate(A, t) for t in (0.99, 0.92))
+    assert lam_near < lam_far and cond_near > cond_far
+
+
+# ------------------------------------------------------- the training-equivalence bound (Ch. 6)
+
+
+@FAST
+@given(st.sampled_from(stability.SCHEDULES), st.floats(0.01, 2.0), st.floats(0.1, 3.0), st.floats(0.1, 3.0),
+       st.integers(1, 300), st.integers(1, 30), st.floats(0.3, 0.95))
+def test_bound_is_the_solution_of_the_recursion(schedule, alpha, beta, gamma, steps, k, lam):
+    """Theorem 6 (proof): u_{i+1} = (1 + a_i b) u_i + a_i c from u_1 = 0 equals (c/b)(prod - 1)."""
+    c, u = gamma * k * lam**k, 0.0
+    for i in range(1, steps + 1):
+        a_i = stability.step_size(schedule, alpha, i)
+        u = (1 + a_i * beta) * u + a_i * c
+    bound = float(stability.weight_gap_bound(k, lam, schedule, alpha, beta, gamma, steps))
+    assert bound == pytest.approx(u, rel=1e-9)
+
+
+@FAST
+@given(st.floats(0.01, 3.0), st.floats(0.01, 3.0), st.integers(1, 10**5))
+def test_decaying_product_is_below_e_to_ab_times_n_to_ab(alpha, beta, steps):
+    """prod (1 + alpha beta / i) <= exp(alpha beta H_N) <= e^{alpha beta} N^{alpha beta}."""
+    log_p = stability.bound_product("decaying", alpha, beta, steps)
+    ab = alpha * beta
+    assert log_p <= ab * (1 + math.log(steps)) + 1e-12
+
+
+def test_required_k_grows_logarithmically_with_decay_and_linearly_with_constant_steps():
+    """§6.2 table: about ln(10)/ln(1/0.9) = 21.9 more steps of context per decade with alpha/i; linear otherwise."""
+    kw = dict(lam=0.9, beta=1.0, gamma=1.0)
+    dec = [stability.required_k(1e-3, schedule="decaying", alpha=1.0, steps=10**e, **kw) for e in (2, 3, 4, 5)]
+    const = [stability.required_k(1e-3, schedule="constant", alpha=0.01, steps=10**e, **kw) for e in (3, 4, 5)]
+    per_decade = np.diff(dec)
+    assert np.all((per_decade > 20) & (per_decade < 26))
+    # linear in N: the slope is ln(1 + alpha beta) / ln(1/lam) steps of context per gradient step
+    slope = (const[2] - const[1]) / (10**5 - 10**4)
+    assert slope == pytest.approx(math.log1p(0.01) / math.log(1 / 0.9), rel=0.02)
+    assert const[2] > 8 * const[1]
+
+
+@FAST
+@given(st.sampled_from(stability.SCHEDULES), st.integers(1, 10**4), st.floats(1e-6, 1e-1))
+def test_required_k_is_the_smallest_k_meeting_eps(schedule, steps, eps):
+    kw = dict(lam=0.8, schedule=schedule, alpha=0.05, beta=1.0, gamma=1.0, steps=steps)
+    k = stability.required_k(eps, **kw)
+    assert float(stability.weight_gap_bound(k, **kw)) <= eps
+    assert k == 1 or float(stability.weight_gap_bound(k - 1, **kw)) > eps
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+I2 = np.eye(2)
+P = dynamics.random_lstm_params(2, 2, seed=0)
+
+BAD_INPUT = [
+    ("lipschitz = 0", lambda: stability.rnn_condition(I2, lipschitz=0.0), ValueError, "lipschitz"),
+    ("non-square A", lambda: stability.linear_condition(np.ones((2, 3))), ValueError, "A must be a square"),
+    ("forget_bound > 1", lambda: stability.lstm_condition(P, forget_bound=1.5), ValueError, "forget_bound"),
+    ("forget_bound = 1 radii", lambda: stability.lstm_block_radii(1.0), ValueError, "forget_bound"),
+    ("margin = 0", lambda: stability.lstm_block_radii(0.5, margin=0.0), ValueError, "margin"),
+    ("negative input_bound", lambda: stability.forget_gate_bound(P, -1.0), ValueError, "input_bound"),
+    ("numpy weight", lambda: stability.project_rnn_(np.eye(2)), TypeError, "weight must be a torch.Tensor"),
+    ("bad method", lambda: stability.project_rnn_(torch.eye(2), method="qr"), ValueError, "method"),
+    ("max_norm = 0", lambda: stability.project_rnn_(torch.eye(2), max_norm=0.0), ValueError, "max_norm"),
+    ("weight_hh not 4n x n", lambda: stability.project_lstm_(torch.eye(4), 0.5), ValueError, "weight_hh"),
+    ("not an LSTM", lambda: stability.lstm_params_from_torch(torch.nn.GRU(2, 2)), TypeError, "lstm_module"),
+    ("two layers", lambda: stability.lstm_params_from_torch(torch.nn.LSTM(2, 2, num_layers=2)), ValueError,
+     "lstm_module"),
+    ("certificate lam = 1", lambda: stability.sample_stable_lstm(3, 2, 1.0), ValueError, "lam"),
+    ("target below radius", lambda: stability.lyapunov_certificate(linalg.nonnormal_example(0.9, 1.0), target=0.8),
+     ValueError, "target"),
+    ("unknown schedule", lambda: stability.step_size("cosine", 1.0, 1), ValueError, "schedule"),
+    ("step 0", lambda: stability.step_size("decaying", 1.0, 0), ValueError, "i must"),
+    ("eps = 0", lambda: stability.required_k(0.0, 0.9, "decaying", 1.0, 1.0, 1.0, 10), ValueError, "eps"),
+    ("k = 0 gap bound", lambda: stability.weight_gap_bound(0, 0.9, "decaying", 1.0, 1.0, 1.0, 10), ValueError, "k must"),
+]
+
+
+@pytest.mark.parametrize("name, call, error, match", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_is_rejected_with_a_message_naming_the_argument(name, call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -1,4 +1,5 @@
-"""Tests of stablernn.train: truncated BPTT, projected training, early stopping, determinism."""
+"""Tests of stablernn.train: truncated BPTT, projected training, early stopping, determinism, truncated
+evaluation, and the messages of bad arguments."""
 
 import math
 
@@ -6,10 +7,8 @@ import pytest
 import torch
 
 from stablernn import linalg, stability
-from stablernn.models import TCN, LSTMModel, TanhRNN
+from stablernn.models import TCN, LSTMModel, TanhRNN, build_model
 from stablernn.train import evaluate, tbptt_chunks, train
-
-torch.set_num_threads(1)
 
 
 def _running_sum_task(n=48, steps=20, seed=0):
@@ -204,3 +203,107 @@ def test_word_lm_style_tbptt_learns_a_repeating_stream():
     result = train(model, data, data, mode="tbptt", k=10, loss="ce", epochs=6, lr=3e-2, batch_size=4, progress=False)
     assert result.steps == 6 * 6  # one optimiser step per window of k tokens
     assert result.valid_loss[-1] < 0.2 * before
+
+
+def test_truncated_evaluation_converges_to_full_context_for_a_stable_model():
+    """A stable tanh RNN: the loss of the k-truncated model approaches the full one as k grows."""
+    model = build_model("tanh-stable", 3, 8, 2, seed=6, max_norm=0.6)
+    g = torch.Generator().manual_seed(7)
+    data = (torch.randn(6, 30, 3, generator=g), torch.randn(6, 30, 2, generator=g))
+    full = evaluate(model, data, "mse")
+    gaps = [abs(evaluate(model, data, "mse", k=k) - full) for k in (1, 2, 4, 8, 16)]
+    assert gaps[-1] < 1e-4 * full and gaps[-1] < gaps[0]
+    assert evaluate(model, data, "mse", k=30) == pytest.approx(full, rel=1e-6)
+
+
+# ----------------------------------------------------------------------------- bad arguments
+
+
+def _data(n=4, steps=6, inputs=2, outputs=1):
+    return torch.randn(n, steps, inputs), torch.randn(n, steps, outputs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"mode": "bptt"}, ValueError, "mode"),
+        ({"loss": "l1"}, ValueError, "loss"),
+        ({"mode": "tbptt"}, ValueError, "k must"),  # k missing
+        ({"mode": "truncated", "k": 0}, ValueError, "k must"),
+        ({"mode": "full", "k": 3}, ValueError, "k must"),
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"lr": -1e-3}, ValueError, "lr"),
+        ({"lr": math.nan}, ValueError, "lr"),
+        ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"clip": 0.0}, ValueError, "clip"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"patience": 2}, ValueError, "patience"),  # without valid_data
+        ({"callback": 3}, TypeError, "callback"),
+        ({"device": "abacus"}, ValueError, "device"),
+        ({"mode": "tbptt", "k": 2, "chunk": 3}, ValueError, "chunk"),
+        ({"project": "always"}, ValueError, "project"),
+    ],
+)
+def test_bad_train_arguments(kwargs, error, name):
+    with pytest.raises(error, match="^" + name):
+        train(TanhRNN(2, 3, 1), _data(), progress=False, **kwargs)
+
+
+def _with_nan():
+    x, y = _data()
+    x[1, 2, 0] = math.nan
+    return x, y
+
+
+@pytest.mark.parametrize(
+    ("data", "loss", "error", "name"),
+    [
+        (_with_nan(), "mse", ValueError, "train_data X"),
+        ((torch.randn(4, 6, 2), torch.randn(4, 5, 1)), "mse", ValueError, "train_data Y"),  # T mismatch
+        ((torch.randn(4, 6, 2), torch.randn(3, 6, 1)), "mse", ValueError, "train_data Y"),  # N mismatch
+        ((torch.randn(4, 6, 2), torch.randn(4, 6, 2)), "mse", ValueError, "train_data Y"),  # outputs
+        ((torch.randn(4, 6, 3), torch.randn(4, 6, 1)), "mse", ValueError, "train_data X"),  # inputs
+        ((torch.randn(4, 6), torch.randn(4, 6, 1)), "mse", ValueError, "train_data X"),
+        ((torch.randn(4, 6, 2), 2 * torch.ones(4, 6, 1)), "bce", ValueError, "train_data Y"),
+        ((torch.randn(4, 6, 2), torch.zeros(4, 6, dtype=torch.long) + 1), "ce", ValueError, "train_data Y"),
+        ((*_data(), torch.zeros(4, 6)), "mse", ValueError, "train_data mask"),  # nothing counted
+        ((*_data(), torch.ones(4, 5)), "mse", ValueError, "train_data mask"),
+        ((torch.randn(4, 6, 2),), "mse", TypeError, "train_data"),
+        ([[0.0]], "mse", TypeError, "train_data"),
+    ],
+)
+def test_bad_training_data(data, loss, error, name):
+    with pytest.raises(error, match="^" + name):
+        train(TanhRNN(2, 3, 1), data, loss=loss, progress=False)
+
+
+def test_bad_token_data():
+    model = LSTMModel(3, 4, 5, vocab_size=5)
+    ids = torch.randint(0, 5, (2, 7))
+    with pytest.raises(ValueError, match="^train_data X"):
+        train(model, (ids + 5, ids), loss="ce", progress=False)  # ids outside the vocabulary
+    with pytest.raises(ValueError, match="^train_data X"):
+        train(model, (ids.float(), ids), loss="ce", progress=False)
+
+
+def test_bad_validation_data_and_evaluate_arguments():
+    model = TanhRNN(2, 3, 1)
+    with pytest.raises(ValueError, match="^valid_data Y"):
+        train(model, _data(), (torch.randn(2, 6, 2), torch.randn(2, 6, 4)), progress=False)
+    with pytest.raises(ValueError, match="^k must"):
+        evaluate(model, _data(), "mse", k=0)
+    with pytest.raises(ValueError, match="^chunk"):
+        evaluate(model, _data(), "mse", chunk=0)
+    with pytest.raises(ValueError, match="^loss"):
+        evaluate(model, _data(), "nll")
+    with pytest.raises(ValueError, match="^k must"):
+        next(tbptt_chunks(model, torch.randn(1, 5, 2), 0))
+
+
+def test_projection_needs_a_recurrent_model():
+    x, y = _data()
+    with pytest.raises(ValueError, match="^project"):
+        train(TCN(2, 1, channels=4, levels=1), (x, y), project=True, progress=False)
+    with pytest.raises(ValueError, match="^mode"):
+        train(TCN(2, 1, channels=4, levels=1), (x, y), mode="tbptt", k=2, progress=False)

@@ -376,9 +376,14 @@ def lyapunov_certificate(A: np.ndarray, target: float | None = None) -> tuple[fl
     target = 0.5 * (1.0 + rho) if target is None else check_float("target", target, low=0.0, high=1.0, low_open=True)
     if target <= rho:
         raise ValueError(f"target must exceed the spectral radius {rho:.6g}, got {target}")
-    P = solve_discrete_lyapunov((A / target).T, np.eye(A.shape[0]))
+    B = A / target
+    P = solve_discrete_lyapunov(B.T, np.eye(A.shape[0]))
     p = np.linalg.eigvalsh(0.5 * (P + P.T))
-    return float(target * np.sqrt(1.0 - 1.0 / p[-1])), float(np.sqrt(p[-1] / p[0]))
+    # 1 - 1/p_max = q / (1 + q) with q = p_max - 1, the largest eigenvalue of P - I = B^T P B: taken from
+    # B^T P B itself, q survives when it is below the rounding of 1 (a tiny coupling would give lam_P = 0)
+    Q = B.T @ P @ B
+    q = max(float(np.linalg.eigvalsh(0.5 * (Q + Q.T))[-1]), 0.0)
+    return float(target * np.sqrt(q / (1.0 + q))), float(np.sqrt(p[-1] / p[0]))
 
 
 # -- random LSTMs with a prescribed certificate (Chapter 4) -------------------------------------------

@@ -6,6 +6,7 @@ The models themselves (the four labels and ``build_model``) are in :mod:`stabler
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ def load_model(path: Path, model: torch.nn.Module) -> dict | None:
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(blob["state_dict"])
-    except (OSError, RuntimeError, KeyError, ValueError, EOFError):
+    except (OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError):  # a corrupt file
         return None
     return blob["history"]
 

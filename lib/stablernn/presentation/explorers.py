@@ -160,6 +160,9 @@ def training_pairs(music: dict, wordlm: dict) -> Explorer:
 def context_length(results: dict) -> Explorer:
     """Chapter 9: the test metric of every trained model with context k, over a validated
     ``truncation`` results dictionary."""
+    from ..experiments.schema import validate
+
+    results = validate(results)  # once here, not at every slider move: a bad file is refused, not drawn
     ks = memory.grid(results)
     default = 8 if 8 in ks else ks[len(ks) // 2]
     control = Control("k", "context k (most recent inputs)", values=ks, default=default, step=None, fmt="d")

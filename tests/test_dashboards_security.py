@@ -1,4 +1,4 @@
-"""The dashboards' server refuses what it must not serve, and keeps serving afterwards."""
+"""The dashboards' Voilà server refuses what it must not serve, and keeps serving afterwards."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ import uuid
 
 import pytest
 
-from conftest import ROOT
-
 pytestmark = pytest.mark.browser  # needs the Voilà server fixture
 
 FORBIDDEN = [
     "/voila/files/voila.json",                       # configuration next to the dashboards
-    "/voila/files/stability.ipynb",                  # a dashboard's source
+    "/voila/files/recurrent_models.ipynb",           # a dashboard's source
     "/voila/files/..%2F..%2Frequirements.txt",       # repository files outside the dashboards
     "/voila/files/../../pyproject.toml",
     "/voila/render/../../README.md",
@@ -58,7 +56,7 @@ def test_malformed_parameters_do_not_break_a_dashboard(voila_url, query):
 def test_server_keeps_serving_after_refusals(voila_url):
     for path in FORBIDDEN[:4]:
         fetch(voila_url + path)
-    status, body = fetch(f"{voila_url}/voila/render/stability.ipynb")
+    status, body = fetch(f"{voila_url}/voila/render/recurrent_models.ipynb")
     assert status == 200 and "kernelId" in body
 
 
@@ -67,7 +65,7 @@ def test_front_end_cannot_execute_code(voila_url, tmp_path):
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
-    status, body = fetch(f"{voila_url}/voila/render/stability.ipynb")
+    status, body = fetch(f"{voila_url}/voila/render/recurrent_models.ipynb")
     kernel = re.search(r'"kernelId": *"([0-9a-f-]+)"', body).group(1)
     marker = tmp_path / "executed"
     code = f"open({str(marker)!r}, 'w').write('x')"

@@ -1,4 +1,5 @@
-"""The dashboards' kernel manager: a preheated kernel survives being handed to a reader.
+"""The dashboards' Voilà server (stablernn.presentation.voila_server): a preheated kernel survives being
+handed to a reader, the committed configuration names the manager, templates compile once.
 
 A Voilà server on one dashboard with a culler that runs every second and culls after 3 s idle: the
 preheated kernel waits in the pool longer than that, then a reader asks for the page. The kernel
@@ -65,7 +66,7 @@ def test_committed_config_uses_the_handout_aware_manager():
 
     config = json.loads((DASHBOARDS / "voila.json").read_text())
     assert config["VoilaConfiguration"]["multi_kernel_manager_class"] == \
-        "stablernn.dashboard_server.HandoutAwareKernelManager"
+        "stablernn.presentation.voila_server.HandoutAwareKernelManager"
     assert config["VoilaConfiguration"]["preheat_kernel"] is True
 
 
@@ -80,13 +81,14 @@ def test_stock_manager_culls_the_handed_out_kernel(tmp_path):
     assert not _handed_out_kernel_survives(tmp_path, STOCK)
 
 
-@pytest.mark.parametrize("spec", ["nope=3", "stability=x", "stability", "stability=-1"])
+@pytest.mark.parametrize("spec", ["nope=3", "recurrent_models=x", "recurrent_models", "recurrent_models=-1",
+                                  "stability=3"])
 def test_serve_command_refuses_a_bad_pool(spec):
     """`make dashboards POOLS=...` names a dashboard and a whole number, or the server does not start."""
     out = subprocess.run(["bash", str(ROOT / "scripts" / "serve_dashboards.sh"), str(free_port()), spec],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 2
-    assert "expected NAME=KERNELS" in out.stderr and "stability" in out.stderr and repr(spec) in out.stderr
+    assert "expected NAME=KERNELS" in out.stderr and "recurrent_models" in out.stderr and repr(spec) in out.stderr
 
 
 def test_templates_are_compiled_once_per_server_process(monkeypatch):
@@ -96,7 +98,7 @@ def test_templates_are_compiled_once_per_server_process(monkeypatch):
     import jinja2
     from nbconvert.exporters import TemplateExporter
 
-    import stablernn.dashboard_server  # noqa: F401  (gives every exporter's environment the shared cache)
+    import stablernn.presentation.voila_server  # noqa: F401  (gives every exporter's environment the shared cache)
 
     compiled = []
     original = jinja2.Environment.compile

@@ -1,0 +1,165 @@
+"""Chapter 5 (stablernn.chapters.truncation): the truncation explorer and the theorem on its data.
+
+The explorer's compute runs at every corner of its static grid and of its live range without NaN or
+error, its static face has the expected frames, its all-k curves agree with the library's truncated
+model, the measured error stays below the theorem's bound for lambda < 1 (``bound_check``, which the
+chapter quotes), and the numbers the chapter states from it hold.
+"""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from conftest import check_sections
+from reference import MIN_CONTEXT_09
+from stablernn import dynamics
+from stablernn.chapters import truncation as chapter
+from stablernn.presentation import explorers
+
+
+def _finite_fields(data):
+    """Every numeric field is finite (optional scalars may be None, arrays may be empty)."""
+    for name, value in vars(data).items():
+        if value is None or isinstance(value, (bool, str)):
+            continue
+        arr = np.asarray(value, dtype=float)
+        assert np.all(np.isfinite(arr)), f"{name} has non-finite values"
+
+
+def _corners(control):
+    lo, hi = control.live if control.live is not None else (min(control.values), max(control.values))
+    return sorted({min(control.values), max(control.values), lo, hi})
+
+
+@pytest.mark.parametrize("params", [dict(zip(("k", "lam", "log10_eps"), combo)) for combo in
+                                    itertools.product(*(_corners(c) for c in explorers.truncation_error().controls))])
+def test_truncation_compute_at_every_corner(params):
+    d = chapter.truncation(**params)
+    _finite_fields(d)
+    assert d.state_error.shape == d.output_error.shape == (chapter.K_MAX,)
+    assert (len(d.bound) == chapter.K_MAX) == (params["lam"] < 1)
+    e = explorers.truncation_error()
+    assert len(e.figure(d).data) == len(e.render().data)
+
+
+def test_truncation_static_face_and_a_fixed_legend():
+    e = explorers.truncation_error()
+    fig = e.static_figure()
+    assert len(fig.frames) == 6 * 6
+    assert [s["name"] for s in fig.layout.sliders] == ["k", "lam"]
+    names = [t.name for t in e.render().data]
+    for lam in (1.0, 1.2):
+        assert [t.name for t in e.render(lam=lam).data] == names
+
+
+@pytest.mark.parametrize("lam", [0.3, 0.9, 1.0, 1.3])
+def test_all_k_errors_match_the_library_truncated_model(lam):
+    W, U, x, v = chapter.problem(lam, seed=3)
+    state, output = dynamics.truncation_errors_all_k(W, U, x, v, chapter.K_MAX)
+    for k in (1, 2, 17, 80):
+        full = dynamics.rnn_trajectory(W, U, x)[:, 1:]
+        trunc = dynamics.truncated_rnn_states(W, U, x, k)
+        assert state[k - 1] == pytest.approx(dynamics.truncation_error(W, U, x, k).max(), rel=1e-12, abs=1e-15)
+        assert output[k - 1] == pytest.approx(np.abs((full - trunc) @ v).max(), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("lam", [0.05, 0.5, 0.8, 0.9, 0.95, 0.99])
+def test_measured_error_never_above_the_bound(lam):
+    """The theorem on the explorer's data: max_t ||h_t - h^k_t|| <= lam^k L_x B_x / (1 - lam)."""
+    d = chapter.truncation(k=1, lam=lam)
+    assert d.lx_bx == pytest.approx(chapter.INPUT_NORM)
+    assert np.all(d.state_error <= d.bound + 1e-12)
+    above = d.bound > 1e-12  # below, the measured "error" is floating-point rounding
+    assert np.all(d.state_error[above] / d.bound[above] < 1.0)
+    assert np.all(d.output_error <= d.state_error + 1e-12)  # ||v||_2 = 1
+    assert d.min_k_measured is None or d.min_k_measured <= d.min_k_bound
+
+
+def test_bound_check_finds_no_violation():
+    """What the chapter quotes (``tx_checked``, ``tx_worst``): over the explorer's lambda < 1, every
+    point compared, the error below the bound and the output error below the state error."""
+    check = chapter.bound_check()
+    assert check.violations == 0
+    assert check.checked > 100 and 0 < check.worst_ratio < 1.0
+    assert check.lams == (0.05, 0.5, 0.8, 0.9, 0.95, 0.99)
+    values = chapter.bound_summary().values
+    assert values == {"tx_checked": check.checked, "tx_worst": f"{check.worst_ratio:.2f}"}
+
+
+def test_bound_check_counts_violations_of_a_bound_that_is_too_small(monkeypatch):
+    """The check can fail: with the bound divided by 100, the measured errors exceed it."""
+    true_bound = dynamics.truncation_bound
+    monkeypatch.setattr(dynamics, "truncation_bound", lambda lam, k, lx_bx: true_bound(lam, k, lx_bx) / 100)
+    check = chapter.bound_check(lams=(0.9,))
+    assert check.violations > 0 and check.worst_ratio > 1.0
+    with pytest.raises(ValueError, match="lam"):
+        chapter.bound_check(lams=(1.0,))
+
+
+def test_numbers_of_chapter_5_explorer():
+    d = chapter.truncation(k=20, lam=0.9)
+    # L_x B_x = 0.1 and eps = 1e-2: eps / (L_x B_x) = 1e-1, so the bound asks for the first k of the table
+    assert d.min_k_bound == MIN_CONTEXT_09[0] and d.min_k_measured < MIN_CONTEXT_09[0]
+    assert d.bound_at_k >= d.error_at_k
+    d99 = chapter.truncation(k=80, lam=0.99)
+    assert d99.min_k_bound > chapter.K_MAX and d99.error_at_k > d99.eps and d99.min_k_measured is None
+    d12 = chapter.truncation(k=80, lam=1.2)
+    assert d12.min_k_bound is None and d12.bound_at_k is None
+    assert d12.state_error.min() > 1.0  # truncation fails: the error stays of the order of the state
+    d10 = chapter.truncation(k=80, lam=1.0)
+    assert d10.error_at_k > 1e-2 and d10.error_at_k < d10.state_error[0]  # decays, slowly
+    values = chapter.truncation_examples().values
+    assert values["tx_bound_k"] == MIN_CONTEXT_09[0] and values["tx_measured_k"] == d.min_k_measured
+
+
+def test_truncation_compute_runs_the_truncated_model_only_for_the_current_k(monkeypatch):
+    """What keeps the live sliders fast, checked by counting rather than timing: the curve over all
+    K_MAX context lengths comes from one pass (``truncation_errors_all_k``), and the truncated model is
+    run only for the current k, however many k the curve has. (Speed itself is measured in bench/.)"""
+    calls = []
+    real = dynamics.truncated_rnn_states
+    monkeypatch.setattr(dynamics, "truncated_rnn_states", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    chapter.truncation(k=30, lam=0.9)
+    assert calls and set(calls) == {30} and len(calls) <= 2
+
+
+def test_min_context_table_of_the_chapter():
+    values = chapter.context_table().values
+    assert (values["mc_90_1"], values["mc_90_2"], values["mc_90_3"]) == MIN_CONTEXT_09
+    for key, k in values.items():
+        lam, digits = int(key.split("_")[1]) / 100, int(key.split("_")[2])
+        assert k == dynamics.min_context(lam, 1.0, 10.0**-digits)
+
+
+def test_running_sum_section_quotes_the_errors():
+    values = chapter.running_sum(steps=400, ks=(10, 40, 160), leak=0.9).values
+    t, err = dynamics.running_sum_errors(400, (10, 40, 160), lam=1.0, seed=0)
+    assert values["rs_T"] == 400 and values["rs_err_10"] == f"{err[0, -1]:.0f}"
+    assert float(values["rs_leaky"]) <= float(values["rs_leaky_bound"]) == pytest.approx(0.9**10 / 0.1, abs=0.01)
+
+
+def test_truncation_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match="k must"):
+        chapter.truncation(k=0)
+    with pytest.raises(ValueError, match="lam"):
+        chapter.truncation(lam=2.0)
+    with pytest.raises(ValueError, match="log10_eps"):
+        chapter.truncation(log10_eps=0.0)
+    W, U, x, v = chapter.problem(0.9)
+    with pytest.raises(ValueError, match="v must"):
+        dynamics.truncation_errors_all_k(W, U, x, v[:3], 5)
+    assert math.isfinite(chapter.truncation().error_at_k)
+
+
+# -- the chapter's worked numbers ---------------------------------------------------------------------
+
+
+def test_sections_give_every_value_the_chapter_glues():
+    check_sections("truncation", {
+        "context_table": lambda: chapter.context_table(),
+        "truncation_examples": lambda: chapter.truncation_examples(),
+        "bound_summary": lambda: chapter.bound_summary(),
+        "running_sum": lambda: chapter.running_sum(steps=400, ks=(10, 40, 160), leak=0.9),
+    })
