@@ -14,8 +14,13 @@ if [ "$(cat _build/.library-key 2>/dev/null)" != "$key" ]; then
   rm -rf _build/.jupyter_cache _build/.doctrees _build/html
 fi
 
+# A library that prints on first use does it here, not inside a chapter where the message would reach
+# the page: matplotlib (imported by music21) builds its font cache once per machine.
+.venv/bin/python -c "import matplotlib.font_manager" >/dev/null 2>&1 || true
+
 # STABLERNN_STATIC=1 makes every explorer show its static face (no kernel behind the page);
-# TQDM_DISABLE=1 keeps build-time progress bars (live widgets in a kernel) off the static pages.
+# and keeps the library's progress bars off the static pages (stablernn.progress); TQDM_DISABLE=1 does the
+# same for any other library's tqdm bars.
 STABLERNN_STATIC=1 TQDM_DISABLE=1 .venv/bin/jupyter-book build . --builder html -W -n --keep-going
 echo "$key" > _build/.library-key
 echo

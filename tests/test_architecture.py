@@ -17,7 +17,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 # Layers from the bottom up: a module may import its own layer and the layers below, never above.
 LAYERS = [
-    {"_validate", "timing"},
+    {"_validate", "timing", "progress"},
     {"linalg"},
     {"dynamics"},
     {"stability"},

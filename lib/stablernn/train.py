@@ -403,12 +403,12 @@ def train(
 
 
 def _run_epochs(model, opt, data, valid, cfg, epochs, patience, gen, progress, callback) -> TrainResult:
-    from tqdm.auto import tqdm
+    from .progress import progress_bar
 
     x, y, mask = data
     result, best_loss, best_state, since_best = TrainResult(), math.inf, None, 0
     per_epoch = math.ceil(x.shape[0] / cfg["batch_size"]) * _blocks_per_row(x.shape[1], cfg["mode"], cfg["k"], cfg["chunk"])
-    bar = tqdm(total=epochs * per_epoch, unit="step", leave=False) if progress else None
+    bar = progress_bar(show=progress, total=epochs * per_epoch, unit="step", leave=False) if progress else None
     start = time.perf_counter()
     eval_k = cfg["k"] if cfg["mode"] == "truncated" else None
     eval_chunk = cfg["k"] if cfg["mode"] == "tbptt" else cfg["chunk"]

@@ -19,6 +19,7 @@ from .._validate import check_choice, check_float, check_int, check_ints, check_
 from ..data.tasks import RECALL_CHANCE, recall_task
 from ..figures.bptt import memory_figure, reach_figure
 from ..models import TanhRNN
+from ..progress import progress_bar
 from . import Section
 
 LEARNED_FRACTION = 0.1  # "learned": final loss below this fraction of the chance level
@@ -94,12 +95,10 @@ def recall_grid(ks, lags, *, seed: int = 0, progress: bool = True, **kwargs) -> 
     -------
     RecallGrid.
     """
-    from tqdm.auto import tqdm
-
     ks, lags = check_ints("ks", ks, low=1), check_ints("lags", lags, low=1)
     progress = check_choice("progress", progress, (True, False))
     loss = np.empty((len(ks), len(lags)))
-    with tqdm(total=loss.size, desc="truncated BPTT runs", disable=not progress, leave=False) as bar:
+    with progress_bar(show=progress, total=loss.size, desc="truncated BPTT runs", leave=False) as bar:
         for i, k in enumerate(ks):
             for j, lag in enumerate(lags):
                 loss[i, j] = recall_loss(k, lag, seed=seed, **kwargs)

@@ -17,6 +17,7 @@ from .. import train as training
 from .._validate import check_choice, check_float, check_int, check_seed
 from ..data.tasks import recall_task
 from ..models import MODEL_NAMES, TCN_KERNEL, TCN_LEVELS, count_parameters, make_model
+from ..progress import progress_bar
 from ..timing import best_seconds
 from . import Section
 
@@ -83,8 +84,6 @@ def compare_models(
     -------
     Comparison.
     """
-    from tqdm.auto import tqdm
-
     seed = check_seed("seed", seed)
     lr = check_float("lr", lr, low=0.0, low_open=True)
     long_T = check_int("long_T", long_T, low=2)
@@ -94,7 +93,7 @@ def compare_models(
     gen = torch.Generator().manual_seed(seed)
     x_long = torch.randn(32, long_T, 1, generator=gen)
     losses, params, step_ms, long_ms = {}, {}, {}, {}
-    for name in tqdm(MODEL_NAMES, desc="models", disable=not progress, leave=False):
+    for name in progress_bar(MODEL_NAMES, show=progress, desc="models", leave=False):
         model = make_model(name, hidden, seed)
         params[name] = count_parameters(model)
         training.train(model, data, epochs=epochs, lr=lr, batch_size=32, seed=seed, progress=False)

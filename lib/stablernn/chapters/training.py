@@ -17,6 +17,7 @@ import torch
 
 from .. import models, stability
 from .._validate import check_choice, check_float, check_int, check_ints, check_seed
+from ..progress import progress_bar
 from ..figures.training import gradient_gap_figure, required_k_figure
 from ..stability import SCHEDULES, step_size
 from . import Section
@@ -227,11 +228,7 @@ def equivalence_grid(
 
 
 def _bar(progress: bool, total: int):
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="run", leave=False)
+    return progress_bar(show=progress, total=total, unit="run", leave=False) if progress else None
 
 
 def _tick(bar) -> None:

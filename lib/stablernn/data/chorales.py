@@ -197,10 +197,9 @@ def _cached_rolls(ids: list[str], cache_dir: str | os.PathLike | None,
 
 def _parse_all(ids: list[str], progress: bool) -> dict[str, np.ndarray]:
     """Parse ``ids`` with a progress bar."""
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
-    bar = tqdm(ids, desc="Parsing Bach chorales (music21, cached afterwards)", unit="chorale",
-               disable=not progress)
+    bar = progress_bar(ids, show=progress, desc="Parsing Bach chorales (music21, cached afterwards)", unit="chorale")
     return {cid: parse_chorale(cid) for cid in bar}
 
 

@@ -87,12 +87,12 @@ def trained_models(cfg: dict, splits: dict, *, device: str = "cpu", cache: Path 
 
     ``progress`` shows a bar over the models, ``detail`` (with ``progress``) one per training run.
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     cache = _common.model_cache_dir(cache)
     train_data, valid_data = tensors(splits["train"]), tensors(splits["valid"])
     out = {}
-    for i, name in enumerate(tqdm(LABELS, desc="music: models", disable=not progress)):
+    for i, name in enumerate(progress_bar(LABELS, show=progress, desc="music: models")):
         model = build_model(name, N_KEYS, cfg["hidden"], N_KEYS, cfg["seed"] + i,
                             max_norm=cfg["max_norm"], forget_bound=cfg["forget_bound"])
         path = model_path(cache, "music", _cache_config(cfg), name)

@@ -34,9 +34,9 @@ def k_grid(k_max: int) -> list[int]:
 
 
 def _sweep(evaluate_k, ks: list[int], progress: bool, desc: str) -> tuple[list[float], float]:
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
-    values = [evaluate_k(k) for k in tqdm(ks, desc=desc, leave=False, disable=not progress)]
+    values = [evaluate_k(k) for k in progress_bar(ks, show=progress, desc=desc, leave=False)]
     return values, evaluate_k(None)
 
 

@@ -115,11 +115,11 @@ def trained_models(cfg: dict, streams: dict, *, device: str = "cpu", cache: Any 
                    progress: bool = True) -> dict[str, dict]:
     """Train (or reload from the cache) the four language models; label → {model, history, source}.
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     cache = _common.model_cache_dir(cache)
     out = {}
-    for i, name in enumerate(tqdm(LABELS, desc="wordlm: models", disable=not progress)):
+    for i, name in enumerate(progress_bar(LABELS, show=progress, desc="wordlm: models")):
         model = _build(name, i, cfg, streams["vocab_size"])
         path = model_path(cache, "wordlm", _cache_config(cfg), name)
         history = load_model(path, model) if reuse else None

@@ -32,7 +32,7 @@ def gradient_figure(d: Any) -> go.Figure:
     fig.update_xaxes(title_text="lag l (steps back from T)", range=[0, float(lags[-1])])
     fig.update_yaxes(title_text="gradient size (log scale)", type="log", range=list(LOG_RANGE),
                      exponentformat="power")
-    fig.add_hline(y=1.0, line=dict(color=GREY, width=1, dash="dot"))
+    fig.add_hline(y=1.0, line=dict(color="#cccccc", width=1))  # a reference, unlike the dotted ρ(W)^l
     title = (f"Gradient size ‖∂h<sub>T</sub>/∂h<sub>T−l</sub>‖₂ against the lag l<br><sup>spectral radius "
              f"ρ(W) = {d.radius:.2f}, spectral norm ‖W‖₂ = {d.spectral_norm:.3f}</sup>")
     themed(fig, title=title, height=500)

@@ -36,7 +36,7 @@ def training_curves(music: dict, wordlm: dict) -> go.Figure:
     fig.update_yaxes(title_text="perplexity", type="log", row=1, col=2)
     themed(fig, title="Validation loss during training<br><sup>music: the best epoch is kept; word LM: one pass</sup>",
            height=450)
-    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0.0), margin=dict(b=95, t=100))
+    pin_header(fig, title_px=14, legend_px=62, top=125)
     return fig
 
 
@@ -62,7 +62,8 @@ def relative_change(music: dict, wordlm: dict) -> go.Figure:
                      range=[min(0.9, low - 0.03), max(1.1, top + 0.04)])
     themed(fig, title="Does imposing stability cost accuracy?<br><sup>ratio of test metrics, stable / unstable</sup>",
            height=430)
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.15, x=0.0), margin=dict(b=80, t=85))
+    fig.update_layout(barmode="group")
+    pin_header(fig, title_px=14, legend_px=62, top=110)
     return fig
 
 
@@ -84,10 +85,10 @@ def pair_figure(d) -> go.Figure:
         fig.update_yaxes(range=[best - 0.3, best + 3.0])
     t, n = d.test, d.norm
     themed(fig, height=430, title=(
-        f"{d.model} on {d.experiment}: {d.metric} {t['unconstrained']:.3g} unconstrained, {t['stable']:.3g} stable"
-        f"<br><sup>{d.norm_name} after training: {n['unconstrained']:.2f} unconstrained, "
+        f"{d.model} on {d.experiment}: {t['unconstrained']:.3g} unconstrained, {t['stable']:.3g} stable"
+        f"<br><sup>{d.metric}; {d.norm_name} after training: {n['unconstrained']:.2f} unconstrained, "
         f"{n['stable']:.2f} stable</sup>"))
-    fig.update_layout(legend=dict(orientation="h", y=-0.2, x=0.0), margin=dict(b=90, t=90))
+    pin_header(fig, title_px=14, legend_px=62, top=110)
     return fig
 
 

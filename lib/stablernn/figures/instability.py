@@ -88,7 +88,7 @@ def contraction_figure(d: Any) -> go.Figure:
     ``d`` is a :class:`stablernn.chapters.instability.ContractionData`; always 9 traces.
     """
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.1,
-                        subplot_titles=("λ̂<sub>t</sub>, 3 sequences", "distribution of λ̂<sub>t</sub>",
+                        subplot_titles=("λ̂<sub>t</sub>, 3 sequences", "cumulative distribution of λ̂<sub>t</sub>",
                                         "‖h<sub>t</sub> − h′<sub>t</sub>‖, ∏ λ̂<sub>s</sub> (dashed)"))
     top = max(1.6, 1.1 * d.norm)
     for i, colour in zip(range(3), (BLUE, GREEN, PURPLE)):
@@ -111,7 +111,7 @@ def contraction_figure(d: Any) -> go.Figure:
     fig.update_yaxes(range=[0, top], title_text="λ̂<sub>t</sub>", row=1, col=1)
     fig.update_xaxes(title_text="time step t", row=1, col=1)
     fig.update_xaxes(range=[0, top], title_text="λ̂", row=1, col=2)
-    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_yaxes(range=[0, 1.02], title_text="fraction of steps with λ̂<sub>t</sub> ≤ λ̂", row=1, col=2)
     fig.update_yaxes(type="log", range=[-12, 3], exponentformat="power", row=1, col=3)
     fig.update_xaxes(title_text="time step t", row=1, col=3)
     title = (f"‖W‖₂ = {d.norm:.2f}, input scale σ = {d.input_scale:.1f}: λ̂<sub>t</sub> < 1 at "

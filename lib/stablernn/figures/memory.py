@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..models import LABEL_NAMES as NAMES, LABELS
-from .theme import GREY, MODEL_STYLE as STYLE, pin_header, round_sig, themed
+from .theme import GREY, MODEL_STYLE as STYLE, log_ticks, pin_header, round_sig, themed
 
 PANELS = (("music", "music: NLL(k) / NLL(full)"), ("wordlm", "word LM: perplexity(k) / perplexity(full)"))
 
@@ -39,7 +39,7 @@ def context_length_figure(d: Any) -> go.Figure:
         fig.update_yaxes(type="log", range=list(d.y_range[experiment]), row=1, col=col,
                          title_text="metric(k) / metric(full)" if col == 1 else None)
     themed(fig, title=d.title, height=500)
-    pin_header(fig, title_px=8, legend_px=62, top=135)
+    pin_header(fig, title_px=14, legend_px=66, top=140)
     return fig
 
 
@@ -56,7 +56,10 @@ def contraction_figure(datastability: dict) -> go.Figure:
             orientation="h", marker_color=STYLE[row["model"]]["color"], name=name, showlegend=False,
             hoverinfo="x"))
     fig.add_vline(x=1.0, line=dict(color="#222", width=1.5, dash="dot"))
-    fig.update_xaxes(type="log", title_text="contraction factor ‖J<sub>t</sub>‖₂ (log scale)")
+    values = [v for row in datastability["metrics"]["models"] for v in (row["contraction"]["q05"], row["contraction"]["max"])]
+    low, high = 0.9 * min(min(values), 1.0), 1.1 * max(values)
+    fig.update_xaxes(type="log", title_text="contraction factor ‖J<sub>t</sub>‖₂ (log scale)",
+                     range=[float(np.log10(low)), float(np.log10(high))], tickvals=log_ticks(low, high))
     themed(fig, title="One-step contraction factors along test trajectories<br><sup>box: 5 % to 95 %, "
                       "line: median, dashed: mean, whisker: maximum; dotted line: 1</sup>", height=460)
     fig.update_layout(margin=dict(l=190, t=90))
@@ -79,5 +82,5 @@ def gradient_lag_figure(datastability: dict) -> go.Figure:
     fig.update_xaxes(title_text="lag i (steps back)")
     themed(fig, title="How far back does the loss reach?<br><sup>gradient with respect to past states, "
                       "mean over test sequences</sup>", height=450)
-    fig.update_layout(legend=dict(orientation="h", y=-0.2, x=0.0), margin=dict(b=95, t=100, l=85))
+    pin_header(fig, title_px=14, legend_px=62, top=125, l=85)
     return fig

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLACK, BLUE, GREEN, GREY, ORANGE, VERMILLION, log_clip, pin_header, themed
+from .theme import BLACK, BLUE, GREEN, GREY, ORANGE, VERMILLION, log_clip, log_ticks, pin_header, themed
 
 LOG_RANGE = (-4, 3)  # decades shown on the explorer's log axes
 
@@ -117,7 +117,10 @@ def projection_cost_figure(sizes: np.ndarray, svd_seconds: np.ndarray, power_sec
     fig.add_trace(go.Scatter(x=sizes, y=1e3 * power_seconds, mode="lines+markers",
                              name="power-iteration rescale (20 iterations)", line=dict(color=BLUE)))
     fig.update_xaxes(type="log", title_text="matrix size n (n × n)", tickvals=list(sizes))
-    fig.update_yaxes(type="log", exponentformat="power", title_text="time per call (ms)")
+    ms = 1e3 * np.concatenate([svd_seconds, power_seconds])
+    low, high = 0.8 * float(ms.min()), 1.25 * float(ms.max())
+    fig.update_yaxes(type="log", title_text="time per call (ms)", range=[np.log10(low), np.log10(high)],
+                     tickvals=log_ticks(low, high))
     themed(fig, title="Cost of keeping ‖W‖₂ ≤ 1: SVD versus power iteration", height=400)
     fig.update_layout(legend=dict(x=0.02, y=0.98))
     return fig

@@ -35,13 +35,26 @@ def template() -> go.layout.Template:
             legend=dict(bgcolor="rgba(255,255,255,0.8)", font_size=12),
             margin=dict(l=60, r=20, t=70, b=55),
             hoverlabel=dict(font_family=FONT),
+            modebar=dict(orientation="v"),  # down the right edge, clear of the left-aligned title
         )
     )
 
 
+TITLE_PX = 14  # the title's top edge below the figure's top edge: a two-line title is never clipped
+LINE_PX = 17   # plotly lifts a title by about this much per line after the first (<br>)
+
+
+def _title_y(text: str, title_px: float, height: float) -> float:
+    """Container fraction that puts the top of a (possibly multi-line) title ``title_px`` below the top."""
+    return 1 - (title_px + LINE_PX * text.count("<br>")) / height
+
+
 def themed(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
-    """Apply the book's template, a title stating what is shown, and a fixed height."""
-    fig.update_layout(template=template(), title=dict(text=title, x=0.01, xanchor="left"), height=height)
+    """Apply the book's template, a title stating what is shown (its top ``TITLE_PX`` below the top
+    edge), and a fixed height."""
+    fig.update_layout(template=template(), height=height,
+                      title=dict(text=title, x=0.01, xanchor="left", yref="container",
+                                 y=_title_y(title, TITLE_PX, height), yanchor="top"))
     return fig
 
 
@@ -50,7 +63,8 @@ def pin_header(fig: go.Figure, *, title_px: float, legend_px: float, top: int, *
     ``themed`` figure, over a plot area that starts ``top`` pixels down: the legend never covers a
     subplot, and stays put when an explorer's frames change the title or the data."""
     height = fig.layout.height
-    fig.update_layout(title=dict(yref="container", y=1 - title_px / height, yanchor="top"),
+    fig.update_layout(title=dict(yref="container", y=_title_y(fig.layout.title.text or "", title_px, height),
+                                 yanchor="top"),
                       legend=dict(orientation="h", yref="container", y=1 - legend_px / height, x=0.0,
                                   yanchor="top"),
                       margin=dict(t=top, **margin))
@@ -60,9 +74,28 @@ def pin_header(fig: go.Figure, *, title_px: float, legend_px: float, top: int, *
 def legend_above_plot(fig: go.Figure, *, top: int) -> go.Figure:
     """Title pinned to the top edge and a horizontal legend just above the plot area (``top`` px
     down): for single-panel figures whose legend must follow the plot when the title wraps."""
+    height = fig.layout.height
     fig.update_layout(legend=dict(orientation="h", yref="paper", y=1.02, x=0.0, yanchor="bottom"),
-                      title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=16)), margin=dict(t=top))
+                      title=dict(yref="container", y=_title_y(fig.layout.title.text or "", TITLE_PX, height),
+                                 yanchor="top"), margin=dict(t=top))
     return fig
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Round tick values for a log axis spanning ``[low, high]`` (data units, > 0): 1-2-5 steps when it
+    spans few decades, powers of ten otherwise, so that no label reads as a bare digit ("7 8 9 1 2")."""
+    decades = np.log10(high) - np.log10(low)
+    mantissas = (1.0, 2.0, 5.0) if decades <= 3 else (1.0,)
+    values = [m * 10.0**e for e in range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+              for m in mantissas]
+    return [float(f"{v:.3g}") for v in values if low <= v <= high]
+
+
+def power_of_ten(value: float) -> str:
+    """``10`` with the exponent as a superscript, e.g. ``10<sup>−2</sup>`` (one decimal only if needed)."""
+    exponent = float(np.log10(value))
+    text = f"{exponent:.0f}" if abs(exponent - round(exponent)) < 1e-9 else f"{exponent:.1f}"
+    return f"10<sup>{text.replace('-', '−')}</sup>"
 
 
 def finite_or_none(values: np.ndarray) -> list:

@@ -49,7 +49,9 @@ def equivalence_figure(d: Any) -> go.Figure:
                              name="current k", hovertemplate="k %{x}: %{y:.2e}<extra></extra>"), 1, 2)
     ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500) if v <= d.steps]
     fig.update_xaxes(type="log", title_text="gradient step N", tickvals=ticks, row=1, col=1)
-    fig.update_xaxes(type="log", title_text="truncation length k", tickvals=list(d.k_values), row=1, col=2)
+    # k on a linear axis: the geometric decay lam^k the text describes is then a straight line
+    fig.update_xaxes(title_text="truncation length k", tickvals=list(d.k_values), row=1, col=2,
+                     range=[0, float(d.k_values[-1]) + 1])
     fig.update_yaxes(type="log", range=list(GAP_RANGE), exponentformat="power", title_text="gap", row=1, col=1)
     fig.update_yaxes(type="log", range=list(GAP_RANGE), exponentformat="power", row=1, col=2)
     themed(fig, title=f"Recurrent vs {d.k}-truncated training<br><sup>weight gap ‖w<sub>rec</sub> − w<sub>trunc</sub>‖₂ "
@@ -71,7 +73,7 @@ def gradient_gap_figure(k_values: np.ndarray, grad_gap: np.ndarray, lam: float) 
                              name="‖∇L(w₀) − ∇L<sub>k</sub>(w₀)‖₂ (measured)"))
     fig.add_trace(go.Scatter(x=k, y=ref, mode="lines", line=dict(color=GREY, dash="dash"),
                              name=f"c · k λ<sup>k</sup>, λ = {lam:g}"))
-    fig.update_xaxes(type="log", tickvals=list(k), title_text="truncation length k")
+    fig.update_xaxes(tickvals=list(k), title_text="truncation length k", range=[0, float(k[-1]) + 1])
     fig.update_yaxes(type="log", exponentformat="power", dtick=2, title_text="gradient gap")
     themed(fig, title="Gradient gap at the same weights", height=400)
     fig.update_layout(legend=dict(x=0.02, y=0.05, yanchor="bottom"))

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, log_clip, pin_header, themed
+from .theme import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, log_clip, pin_header, power_of_ten, themed
 
 LOG_RANGE = (-7, 1)  # decades on the error axis
 _FLOOR = 10.0 ** (LOG_RANGE[0] - 1)  # exact zeros are drawn just below the visible range
@@ -44,18 +44,21 @@ def truncation_figure(d: Any) -> go.Figure:
     fig.add_trace(go.Scatter(x=d.t, y=d.y_full, mode="lines", name="recurrent model", line=dict(color=BLUE, width=2.5),
                              showlegend=True), 1, 2)
     fig.add_trace(go.Scatter(x=d.t, y=d.y_truncated, mode="lines", name="k-truncated model",
-                             line=dict(color=SKY if d.lam < 1 else VERMILLION, dash="dash", width=2)), 1, 2)
+                             line=dict(color=SKY, dash="dash", width=2)), 1, 2)
     fig.update_yaxes(type="log", range=list(LOG_RANGE), exponentformat="power", title_text="error", row=1, col=1)
     fig.update_xaxes(range=[0, float(ks[-1]) + 1], title_text="context length k", row=1, col=1)
     fig.update_xaxes(range=[0, float(d.t[-1])], title_text="time step t", row=1, col=2)
-    fig.update_yaxes(range=[-1.0, 1.0], title_text="y<sub>t</sub>", row=1, col=2)
+    # the readouts' own scale (a few tenths for a contraction), symmetric about 0 and rounded
+    reach = max(0.05, 1.15 * float(np.nanmax(np.abs(np.concatenate([d.y_full, d.y_truncated])))))
+    reach = float(f"{reach:.1g}") if reach < 1 else float(np.ceil(reach * 10) / 10)
+    fig.update_yaxes(range=[-reach, reach], title_text="y<sub>t</sub>", row=1, col=2)
     themed(fig, title=_title(d), height=540)
     pin_header(fig, title_px=14, legend_px=62, top=145, b=60)
     return fig
 
 
 def _title(d: Any) -> str:
-    eps = f"ε = 10<sup>{np.log10(d.eps):.1f}</sup>"
+    eps = f"ε = {power_of_ten(d.eps)}"
     measured = (f"measured error ≤ ε from k = {d.min_k_measured}" if d.min_k_measured is not None
                 else f"measured error above ε for every k ≤ {int(d.ks[-1])}")
     if d.bound_at_k is None:

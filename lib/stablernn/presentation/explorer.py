@@ -143,7 +143,9 @@ class Explorer:
         """Frames over the grid and one slider per control: interactive with no kernel.
 
         Frames carry only what changes: a trace, or a key of a trace, that is the same in every
-        frame is left out of all of them (plotly merges frames into the traces already drawn).
+        frame is left out of all of them (plotly merges frames into the traces already drawn), and so
+        is a layout value that is the same in every frame (an axis range fixed by an equal aspect
+        stays the figure's own, so the aspect holds after a slider move).
         """
         base = self.render()
         n_traces = len(base.data)
@@ -157,6 +159,7 @@ class Explorer:
             traces.append([_light(t).to_plotly_json() for t in fig.data])
             layouts.append(_varying_layout(fig))
         varying = _varying_keys(traces)
+        layouts = _only_varying(layouts)
         indices = [i for i, keys in enumerate(varying) if keys]
         frames = [go.Frame(name=name, layout=layout, traces=indices,
                            data=[{"type": data[i]["type"], **{k: data[i][k] for k in varying[i]}} for i in indices])
@@ -173,7 +176,7 @@ class Explorer:
         with fig.batch_update():
             for old, trace in zip(fig.data, new.data):
                 old.update({k: v for k, v in _sanitize(trace).to_plotly_json().items() if k not in ("type", "uid")})
-            fig.layout.update(_varying_layout(new))
+            fig.layout.update(_changed(fig.layout.to_plotly_json(), _varying_layout(new)))
 
     def update(self, fig: Any, **params: Any) -> str | None:
         """Compute, build and draw the figure for ``params``; return the reason if they were refused."""
@@ -341,6 +344,51 @@ def _jsonable(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
+def _only_varying(layouts: list[dict]) -> list[dict]:
+    """The frames' layouts reduced to the values that differ between frames (axes key by key)."""
+    import json
+
+    def dumped(value: Any) -> str:
+        return json.dumps(value, default=_jsonable, sort_keys=True)
+
+    keys = set().union(*layouts)
+    out: list[dict] = [{} for _ in layouts]
+    for key in sorted(keys):
+        values = [layout.get(key) for layout in layouts]
+        if key.startswith(("xaxis", "yaxis")):
+            subkeys = set().union(*(v or {} for v in values))
+            moving = [sk for sk in sorted(subkeys) if len({dumped((v or {}).get(sk)) for v in values}) > 1]
+            if "range" in moving and any("type" in (v or {}) for v in values):
+                moving.append("type")  # a range in log units is read with the axis type it belongs to
+            for frame, value in zip(out, values):
+                part = {sk: (value or {})[sk] for sk in moving if sk in (value or {})}
+                if part:
+                    frame[key] = part
+        elif len({dumped(v) for v in values}) > 1:
+            for frame, value in zip(out, values):
+                frame[key] = value
+    return out
+
+
+def _changed(current: dict, new: dict) -> dict:
+    """The part of ``new`` (a ``_varying_layout``) that differs from the live figure's layout, axes key
+    by key: an axis range that did not move is not sent again (it would undo an equal aspect)."""
+    import json
+
+    def same(a: Any, b: Any) -> bool:
+        return json.dumps(a, default=_jsonable, sort_keys=True) == json.dumps(b, default=_jsonable, sort_keys=True)
+
+    out = {}
+    for key, value in new.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(value, dict):
+            part = {k: v for k, v in value.items() if not same((current.get(key) or {}).get(k), v)}
+            if part:
+                out[key] = part
+        elif not same(current.get(key), value):
+            out[key] = value
+    return out
+
+
 def _varying_layout(fig: go.Figure) -> dict:
     """The parts of a layout that may change from one parameter value to the next."""
     layout = fig.layout.to_plotly_json()
@@ -360,7 +408,8 @@ def _varying_layout(fig: go.Figure) -> dict:
 def _add_sliders(fig: go.Figure, controls: Sequence[Control], *, joint: bool) -> None:
     """One slider per control below the plot; ``joint`` defers frame choice to the book's script."""
     n = len(controls)
-    height = (fig.layout.height or 450) + SLIDER_PX * n
+    old_height = fig.layout.height or 450
+    height = old_height + SLIDER_PX * n
     margin_b = (fig.layout.margin.b or 55) + SLIDER_PX * n
     margin_t = fig.layout.margin.t or 70
     plot_px = height - margin_t - margin_b
@@ -383,8 +432,16 @@ def _add_sliders(fig: go.Figure, controls: Sequence[Control], *, joint: bool) ->
             pad=dict(t=0, b=0),
             name=c.name,
         ))
+    # A title or legend pinned to the container (theme.pin_header) keeps its distance from the top edge.
+    for part in ("title", "legend"):
+        box = getattr(fig.layout, part)
+        if box.yref == "container" and box.y is not None:
+            box.y = 1 - (1 - box.y) * old_height / height
+    # The sliders' offsets below the plot in pixels: the book's figure-fit.js keeps them when it gives the
+    # plot area less height on a narrow screen (a slider's y is a fraction of the plot area's height).
     fig.update_layout(height=height, margin=dict(b=margin_b), sliders=sliders,
-                      meta={"stablernn_joint_sliders": joint})
+                      meta={"stablernn_joint_sliders": joint,
+                            "stablernn_slider_px": [60 + SLIDER_PX * i for i in range(n)]})
 
 
 def _escape(text: Any) -> str:

@@ -1,0 +1,160 @@
+// The book's figures at any width: plotly does not wrap titles or move legends, so on a narrow
+// screen a long title runs off the figure, subplot titles run into each other, and a legend that
+// wraps onto more rows covers the plots. After every draw (first plot, slider frames, resizes)
+// this script measures the figure and, only where something does not fit:
+//   - shrinks the title, and the subplot titles of a row, until they fit side by side;
+//   - moves a legend pinned below the title (layout.legend.yref "container") down past the title,
+//     and the plot area down past the legend (margin.t), keeping the figure's height;
+//   - keeps an explorer's sliders at their distance in pixels below the plot area
+//     (layout.meta.stablernn_slider_px), since a slider's position is a fraction of the plot's height.
+// Sizes it sets are remembered per figure, so frames that redraw the title keep the fitted size.
+(function () {
+  "use strict";
+
+  var GAP = 4;         // pixels between a title, a legend and the plots
+  var MODEBAR = 36;    // the vertical modebar's column at the right edge (shown on hover)
+  var MIN_FONT = 9;    // never shrink text below this size (px)
+
+  function box(el, origin) {
+    var r = el.getBoundingClientRect();
+    return { left: r.left - origin.left, right: r.right - origin.left, top: r.top - origin.top,
+             bottom: r.bottom - origin.top, width: r.width, height: r.height };
+  }
+
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  function subplotTitles(gd) {
+    // subplot titles are the annotations placed above a subplot's domain (make_subplots' layout)
+    var anns = (gd._fullLayout.annotations || []);
+    var nodes = gd.querySelectorAll(".annotation");
+    var out = [];
+    nodes.forEach(function (node, i) {
+      var a = anns[i];
+      if (a && a.yref === "paper" && a.yanchor === "bottom" && !a.showarrow) out.push({ node: node, index: i });
+    });
+    return out;
+  }
+
+  function fit(gd, pass) {
+    var full = gd._fullLayout;
+    pass = pass || 0;
+    if (!full || gd.dataset.stablernnFitting === "1" || pass > 3) return;
+    var origin = gd.getBoundingClientRect();
+    var width = origin.width;
+    var update = {};
+
+    // 1. the title fits the figure's width
+    var title = gd.querySelector(".g-gtitle .gtitle");
+    if (title && full.title && full.title.text) {
+      var t = box(title, origin);
+      var size = full.title.font.size;
+      if (t.right > width - MODEBAR || t.left < 0) {
+        var scale = (width - MODEBAR - Math.max(t.left, 0)) / t.width;
+        update["title.font.size"] = Math.max(MIN_FONT, Math.floor(size * scale));
+      }
+    }
+
+    // 2. subplot titles fit and do not run into each other
+    var subs = subplotTitles(gd);
+    if (subs.length) {
+      var boxes = subs.map(function (s) { return box(s.node, origin); });
+      var worst = 1;
+      boxes.forEach(function (b, i) {
+        if (b.right > width) worst = Math.min(worst, (width - b.left) / b.width);
+        if (b.left < 0) worst = Math.min(worst, b.right / b.width);
+        boxes.forEach(function (c, j) {
+          if (j > i && overlaps(b, c)) {
+            // both shrink about their centres: the gap between centres must hold half of each
+            var room = Math.abs((b.left + b.right) / 2 - (c.left + c.right) / 2) - GAP;
+            worst = Math.min(worst, (2 * room) / (b.width + c.width));
+          }
+        });
+      });
+      if (worst < 1) {
+        subs.forEach(function (s) {
+          var font = full.annotations[s.index].font.size;
+          update["annotations[" + s.index + "].font.size"] = Math.max(MIN_FONT, Math.floor(font * worst * 0.97));
+        });
+      }
+    }
+
+    // 3. legend below the title, plots below the legend
+    var legend = gd.querySelector(".legend");
+    var plots = Array.prototype.slice.call(gd.querySelectorAll(".cartesianlayer .subplot .bg, .nsewdrag"));
+    if (legend && full.showlegend !== false && plots.length) {
+      var l = box(legend, origin);
+      var height = full.height;
+      // a vertical legend beside or inside the plot that takes much of a narrow figure squeezes the
+      // plot: it goes above the plot area instead, in rows
+      if (full.legend.orientation === "v" && l.width > 0.4 * width) {
+        update["legend.orientation"] = "h";
+        update["legend.x"] = 0;
+        update["legend.xanchor"] = "left";
+        update["legend.yref"] = "paper";
+        update["legend.y"] = 1.02;
+        update["legend.yanchor"] = "bottom";
+        update["margin.t"] = full.margin.t + Math.ceil(Math.min(l.height, 0.4 * height));
+        legend = null;  // measured again on the next pass
+      }
+    }
+    if (legend && full.showlegend !== false && plots.length && !("legend.orientation" in update)) {
+      var l = box(legend, origin);
+      var height = full.height;
+      if (title && full.legend.yref === "paper") {  // a legend riding on the plot area: move both down
+        var tp = box(title, origin);
+        if (overlaps(l, tp)) update["margin.t"] = full.margin.t + Math.ceil(tp.bottom + GAP - l.top);
+      }
+      if (title && full.legend.yref === "container") {
+        var tb = box(title, origin);
+        if (overlaps(l, tb) || (l.top < tb.bottom && l.bottom > tb.top)) {
+          var down = tb.bottom + GAP - l.top;
+          update["legend.y"] = full.legend.y - down / height;
+          l = { left: l.left, right: l.right, top: l.top + down, bottom: l.bottom + down };
+        }
+      }
+      var top = Math.min.apply(null, plots.map(function (p) { return box(p, origin).top; }));
+      subs.forEach(function (s) { top = Math.min(top, box(s.node, origin).top); });
+      if (l.bottom + GAP > top && l.top < top) {
+        update["margin.t"] = full.margin.t + Math.ceil(l.bottom + GAP - top);
+      }
+    }
+
+    // 4. sliders keep their distance below the plot area, whatever height the plot area now has
+    var meta = full.meta || {};
+    var offsets = meta.stablernn_slider_px;
+    if (offsets && full.sliders && full._size) {
+      var plotHeight = full._size.h - ((update["margin.t"] || full.margin.t) - full.margin.t);
+      offsets.forEach(function (px, i) {
+        var y = -px / plotHeight;
+        if (full.sliders[i] && Math.abs(full.sliders[i].y - y) > 1e-3) update["sliders[" + i + "].y"] = y;
+      });
+    }
+
+    if (Object.keys(update).length) {
+      gd.dataset.stablernnFitting = "1";
+      gd._stablernnFit = Object.assign(gd._stablernnFit || {}, update);
+      window.Plotly.relayout(gd, update).then(function () {
+        gd.dataset.stablernnFitting = "0";
+        fit(gd, pass + 1);  // measure again: text shrinks about its anchor, not always its centre
+      });
+    }
+  }
+
+  function attach(gd) {
+    if (gd.dataset.stablernnFit === "1" || !gd.on) return;
+    gd.dataset.stablernnFit = "1";
+    gd.on("plotly_afterplot", function () { window.requestAnimationFrame(function () { fit(gd); }); });
+    fit(gd);
+  }
+
+  function scan() {
+    document.querySelectorAll(".js-plotly-plot").forEach(attach);
+  }
+
+  window.addEventListener("load", function () {
+    scan();
+    new MutationObserver(scan).observe(document.body, { childList: true, subtree: true });
+  });
+})();
