@@ -42,7 +42,7 @@ def test_page_is_light_and_self_contained(site, chapter):
 
 
 def test_shared_assets_are_served_by_the_site(site):
-    for asset in ("plotly/plotly-cartesian.min.js", "mathjax/tex-chtml.js", "requirejs/require.js",
+    for asset in ("plotly/plotly-cartesian.min.js", "mathjax/startup.js", "requirejs/require.js",
                   "html-manager/dist/embed-amd.js", "explorer-sliders.js"):
         assert (site / "_static" / asset).stat().st_size > 1000, asset
 

@@ -61,7 +61,7 @@ def _inside(a: dict, fig: dict, slack: float = 2.0) -> bool:
 def _says_its_value(value: float, text: str) -> bool:
     """A log-axis label states the number at its tick ("0.7", "1.05", "10<sup>−3</sup>", "2×10<sup>4</sup>"),
     not a bare digit standing for it (plotly's "7 8 9 1 2" on a short log axis)."""
-    text = text.replace("−", "-").replace("\u2009", "").strip()
+    text = str(text).replace("−", "-").replace("\u2009", "").strip()
     power = re.fullmatch(r"(?:([\d.]+)\s*[×x]\s*)?10<sup>([-\d.]+)</sup>", text)
     if power:
         shown = float(power.group(1) or 1) * 10 ** float(power.group(2))

@@ -76,3 +76,25 @@ def test_no_page_shows_a_widget_it_does_not_mean_to(site, page):
     rel = str(page.relative_to(site))
     views = page.read_text(errors="replace").count("application/vnd.jupyter.widget-view+json")
     assert views == 0 or rel in WIDGET_PAGES, f"{rel} shows {views} widget view(s)"
+
+
+CHAPTERS = sorted(p.name for p in (SITE / "notebooks").glob("[0-9][0-9]_*.html")) if SITE.exists() else []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_mathjax_typesets_every_formula(page, site_url, chapter):
+    """MathJax is loaded by its own loader with only the parts the book needs (no menu): every formula
+    of the page is typeset, none reports an error, and each carries MathML for screen readers."""
+    page.goto(f"{site_url}/notebooks/{chapter}")
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
+    page.evaluate("() => MathJax.startup.promise")
+    counts = page.evaluate("""() => ({
+        source: document.querySelectorAll('span.math, div.math').length,
+        typeset: document.querySelectorAll('mjx-container').length,
+        errors: document.querySelectorAll('mjx-merror').length,
+        assistive: document.querySelectorAll('mjx-assistive-mml').length})""")
+    assert counts["source"] > 0 and counts["typeset"] >= counts["source"], counts
+    assert counts["errors"] == 0, counts
+    assert counts["assistive"] >= counts["source"], counts
+    assert not page.problems, page.problems

@@ -230,3 +230,21 @@ def test_first_visit_to_a_page_without_figures_is_within_budget(page, site_url, 
     assert not page.problems, page.problems
     total = sum(sizes.values())
     assert total <= PLAIN_BUDGET, f"{name}: {total / 1e6:.2f} MB on a first visit ({_heaviest(sizes)})"
+
+
+def test_no_page_loads_the_themes_fontawesome_script(site):
+    """book/_templates/layout.html drops the theme's 1.5 MB icon script; its stylesheet draws the icons."""
+    loading = [str(p.relative_to(site)) for p in site.rglob("*.html")
+               if "_static" not in p.parts and "fontawesome.js" in p.read_text(errors="replace")]
+    assert not loading, loading[:5]
+
+
+@pytest.mark.browser
+def test_the_themes_icons_still_show_without_its_script(page, site_url):
+    page.goto(f"{site_url}/notebooks/01_recurrent_models.html")
+    page.wait_for_load_state("networkidle")
+    drawn = page.evaluate("""() => Array.from(document.querySelectorAll('i.fa-solid, i.fab, i.fas, i.fa-brands'))
+        .filter(i => i.offsetParent).map(i => getComputedStyle(i, '::before').content)""")
+    assert drawn, "no theme icon on the page"
+    assert all(c not in ("none", "normal", '""') for c in drawn), drawn
+    assert not page.problems, page.problems

@@ -2,7 +2,8 @@
 // screen a long title runs off the figure, subplot titles run into each other, and a legend that
 // wraps onto more rows covers the plots. After every draw (first plot, slider frames, resizes)
 // this script measures the figure and, only where something does not fit:
-//   - shrinks the title, and the subplot titles of a row, until they fit side by side;
+//   - shrinks the title, and the subplot titles of a row, until they fit side by side, and breaks a
+//     text into one more line where it would have to become smaller than MIN_FONT;
 //   - moves a legend pinned below the title (layout.legend.yref "container") down past the title,
 //     and the plot area down past the legend (margin.t), keeping the figure's height;
 //   - keeps an explorer's sliders at their distance in pixels below the plot area
@@ -23,6 +24,25 @@
 
   function overlaps(a, b) {
     return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  // A text broken into one more line: its longest line split at the space nearest its middle
+  // (never inside a tag such as <sub>).
+  function wrap(text) {
+    var lines = String(text).split("<br>");
+    var plain = function (l) { return l.replace(/<[^>]*>/g, ""); };
+    var i = lines.reduce(function (best, l, j) { return plain(l).length > plain(lines[best]).length ? j : best; }, 0);
+    var line = lines[i], depth = 0, spaces = [];
+    for (var k = 0; k < line.length; k++) {
+      if (line[k] === "<") depth++;
+      else if (line[k] === ">") depth--;
+      else if (line[k] === " " && depth === 0) spaces.push(k);
+    }
+    if (!spaces.length) return text;
+    var middle = line.length / 2;
+    var at = spaces.reduce(function (best, k) { return Math.abs(k - middle) < Math.abs(best - middle) ? k : best; });
+    lines[i] = line.slice(0, at) + "<br>" + line.slice(at + 1);
+    return lines.join("<br>");
   }
 
   function subplotTitles(gd) {
@@ -52,7 +72,17 @@
       var size = full.title.font.size;
       if (t.right > width - MODEBAR || t.left < 0) {
         var scale = (width - MODEBAR - Math.max(t.left, 0)) / t.width;
-        update["title.font.size"] = Math.max(MIN_FONT, Math.floor(size * scale));
+        var wanted = Math.floor(size * scale);
+        if (wanted < MIN_FONT && wrap(full.title.text) !== full.title.text) {
+          update["title.text"] = wrap(full.title.text);  // too long even when small: two lines
+          update["title.font.size"] = Math.max(MIN_FONT, Math.min(size, Math.floor(1.8 * size * scale)));
+          // plotly lifts a title by about a line per <br>: keep its top where it was
+          if (full.title.yref === "container") {
+            update["title.y"] = full.title.y - (1.3 * update["title.font.size"]) / full.height;
+          }
+        } else {
+          update["title.font.size"] = Math.max(MIN_FONT, wanted);
+        }
       }
     }
 
@@ -74,8 +104,14 @@
       });
       if (worst < 1) {
         subs.forEach(function (s) {
-          var font = full.annotations[s.index].font.size;
-          update["annotations[" + s.index + "].font.size"] = Math.max(MIN_FONT, Math.floor(font * worst * 0.97));
+          var ann = full.annotations[s.index], font = ann.font.size;
+          var wanted = Math.floor(font * worst * 0.97);
+          if (wanted < MIN_FONT && wrap(ann.text) !== ann.text) {
+            update["annotations[" + s.index + "].text"] = wrap(ann.text);
+            update["annotations[" + s.index + "].font.size"] = Math.max(MIN_FONT, Math.min(font, Math.floor(1.8 * font * worst)));
+          } else {
+            update["annotations[" + s.index + "].font.size"] = Math.max(MIN_FONT, wanted);
+          }
         });
       }
     }
@@ -132,7 +168,14 @@
       });
     }
 
-    if (Object.keys(update).length) {
+    // only what changes, and a bounded number of rounds per figure (a frame or a resize starts anew):
+    // a title already at its smallest size must not be set again and again
+    Object.keys(update).forEach(function (key) {
+      var now = key.split(/[.\[\]]+/).filter(Boolean).reduce(function (o, k) { return o == null ? o : o[k]; }, full);
+      if (now === update[key]) delete update[key];
+    });
+    gd._stablernnRounds = (gd._stablernnRounds || 0) + 1;
+    if (Object.keys(update).length && gd._stablernnRounds <= 12) {
       gd.dataset.stablernnFitting = "1";
       gd._stablernnFit = Object.assign(gd._stablernnFit || {}, update);
       window.Plotly.relayout(gd, update).then(function () {
@@ -146,6 +189,8 @@
     if (gd.dataset.stablernnFit === "1" || !gd.on) return;
     gd.dataset.stablernnFit = "1";
     gd.on("plotly_afterplot", function () { window.requestAnimationFrame(function () { fit(gd); }); });
+    gd.on("plotly_animated", function () { gd._stablernnRounds = 0; });  // a slider frame: fit it too
+    window.addEventListener("resize", function () { gd._stablernnRounds = 0; });
     fit(gd);
   }
 

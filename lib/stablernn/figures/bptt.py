@@ -64,7 +64,7 @@ def context_figure(d: Any) -> go.Figure:
                              name="learned below this loss", hoverinfo="skip"))
     fig.update_xaxes(title_text="lag L of the task (steps back)", dtick=1, range=[lags.min() - 0.5, lags.max() + 0.5])
     fig.update_yaxes(title_text="test mean squared error (log)", type="log", range=[-4.2, 0.6],
-                     exponentformat="power")
+                     exponentformat="power", dtick=1)  # decades only: no bare "2" and "5" between them
     title = (f"Test loss after truncated BPTT with window k = {d.k}<br><sup>gradients span lags up to "
              f"k − 1 = {d.k - 1} (shaded); learned: L = {', '.join(str(int(v)) for v in lags[d.learned]) or 'none'}</sup>")
     themed(fig, title=title, height=470)
