@@ -25,6 +25,7 @@ NPM_PACKAGES = {
     "mathjax": "3.2.2",
     "requirejs": "2.3.7",
     "@jupyter-widgets/html-manager": "1.0.15",
+    "axe-core": "4.14.1",  # accessibility checks of the built site (tests), loaded by no page
 }
 # plotly.js on the site: the cartesian partial bundle, at the version of the installed plotly package.
 PLOTLY_BUNDLE = "plotly.js-cartesian-dist-min"
@@ -35,9 +36,10 @@ KEEP = {
     "requirejs": ["require.js"],
     "@jupyter-widgets/html-manager": ["dist"],
     PLOTLY_BUNDLE: ["plotly-cartesian.min.js", "package.json"],
+    "axe-core": ["axe.min.js"],
 }
 TARGET = {"mathjax": "mathjax", "requirejs": "requirejs", "@jupyter-widgets/html-manager": "html-manager",
-          PLOTLY_BUNDLE: "plotly"}
+          PLOTLY_BUNDLE: "plotly", "axe-core": "axe-core"}
 
 
 def npm_packages() -> dict[str, str]:

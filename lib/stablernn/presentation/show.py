@@ -10,7 +10,9 @@ prints its table and shows its figure. Every chapter calls these two.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from typing import Any
 
 import plotly.graph_objects as go
@@ -29,8 +31,9 @@ class BookRenderer(pio.base_renderers.MimetypeRenderer):
     """Plotly renderer whose ``text/html`` omits plotly.js: the page loads one shared copy."""
 
     def to_mimebundle(self, fig_dict: dict) -> dict:
-        height = fig_dict.get("layout", {}).get("height") or 450
-        html = pio.to_html(
+        layout = fig_dict.get("layout", {})
+        height = layout.get("height") or 450
+        div = pio.to_html(
             fig_dict,
             include_plotlyjs=False,
             full_html=False,
@@ -40,7 +43,21 @@ class BookRenderer(pio.base_renderers.MimetypeRenderer):
             validate=False,
             auto_play=False,  # frames are parameter values, not an animation
         )
-        return {"text/html": html}
+        # A figure (not an image: an explorer's sliders are controls inside it) named by its title;
+        # the page script figure-labels.js links the takeaway sentence below it as its description.
+        label = html.escape(figure_label(layout), quote=True)
+        div = div.replace('class="plotly-graph-div"',
+                          f'class="plotly-graph-div" role="figure" aria-label="{label}"', 1)
+        return {"text/html": div}
+
+
+def figure_label(layout: dict) -> str:
+    """A figure's accessible name: its title as plain text (a ``<br>`` becomes a dash), else "Figure"."""
+    title = layout.get("title") or {}
+    text = (title.get("text") if isinstance(title, dict) else str(title)) or ""
+    text = re.sub(r"<br\s*/?>", " — ", text, flags=re.I)
+    text = html.unescape(re.sub(r"</?[a-zA-Z][^<>]*>", "", text))  # tags only: "λ < 1" stays
+    return " ".join(text.split()) or "Figure"
 
 
 def register_renderer() -> None:
