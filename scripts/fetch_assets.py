@@ -31,7 +31,10 @@ NPM_PACKAGES = {
 PLOTLY_BUNDLE = "plotly.js-cartesian-dist-min"
 # What the pages use from each package (paths inside the npm tarball, under "package/").
 KEEP = {
-    "mathjax": ["es5/tex-mml-chtml.js", "es5/output/chtml/fonts/woff-v2", "es5/input/tex/extensions",
+    # TeX in, HTML out, assistive MathML for screen readers, and no right-click menu (ui/menu.js, 0.43
+    # MB): startup.js loads the components that _config.yml's mathjax3_config names
+    "mathjax": ["es5/startup.js", "es5/core.js", "es5/input/tex.js", "es5/output/chtml.js",
+                "es5/output/chtml/fonts/tex.js", "es5/output/chtml/fonts/woff-v2", "es5/input/tex/extensions",
                 "es5/ui", "es5/a11y", "es5/sre"],
     "requirejs": ["require.js"],
     "@jupyter-widgets/html-manager": ["dist"],
@@ -52,7 +55,7 @@ def npm_packages() -> dict[str, str]:
 def stamp() -> dict:
     import plotly
 
-    return {"npm": npm_packages(), "plotly": plotly.__version__}
+    return {"npm": npm_packages(), "plotly": plotly.__version__, "keep": KEEP}
 
 
 def fetch_npm(name: str, version: str, dest: Path) -> None:

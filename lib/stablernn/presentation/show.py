@@ -11,20 +11,20 @@ prints its table and shows its figure. Every chapter calls these two.
 from __future__ import annotations
 
 import html
-import os
 import re
 from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
-STATIC_ENV = "STABLERNN_STATIC"
+from ..progress import STATIC_ENV, building_book  # noqa: F401  (STATIC_ENV: the variable, for callers)
+
 RENDERER = "stablernn_book"
 
 
 def static_mode() -> bool:
     """True while the book is being built (the build command sets ``STABLERNN_STATIC=1``)."""
-    return os.environ.get(STATIC_ENV, "") == "1"
+    return building_book()
 
 
 class BookRenderer(pio.base_renderers.MimetypeRenderer):
