@@ -191,3 +191,20 @@ def check_sections(slug: str, sections: dict) -> dict:
         else:
             assert isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value), f"{name} = {value!r}"
     return values
+
+
+def control_corners(control) -> list:
+    """An explorer control's extreme values: the ends of its static grid and of its live range."""
+    lo, hi = control.live if control.live is not None else (min(control.values), max(control.values))
+    return sorted({min(control.values), max(control.values), lo, hi})
+
+
+def assert_finite_fields(data) -> None:
+    """Every numeric field of an explorer's data is finite (optional scalars may be None, arrays empty)."""
+    import numpy as np
+
+    for name, value in vars(data).items():
+        if value is None or isinstance(value, (bool, str)):
+            continue
+        arr = np.asarray(value, dtype=float)
+        assert np.all(np.isfinite(arr)), f"{name} has non-finite values"

@@ -9,22 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import check_sections
+from conftest import check_sections, control_corners
 from stablernn.chapters import bptt as chapter
 from stablernn.data.tasks import RECALL_CHANCE
 from stablernn.presentation import explorers
-
-
-def _corners(control):
-    lo, hi = control.live if control.live is not None else (min(control.values), max(control.values))
-    return sorted({lo, hi, min(control.values), max(control.values)})
 
 
 # ------------------------------------------------------------------ gradient-connectivity explorer
 
 
 @pytest.mark.parametrize("radius,nonnormality,length",
-                         list(itertools.product(*(_corners(c) for c in explorers.gradients().controls))))
+                         list(itertools.product(*(control_corners(c) for c in explorers.gradients().controls))))
 def test_gradients_compute_is_finite_at_every_corner(radius, nonnormality, length):
     d = chapter.gradient_sizes(radius, nonnormality, int(length))
     for arr in (d.rnn, d.linear, d.norm_rate, d.radius_rate):

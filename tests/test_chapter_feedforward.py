@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import check_sections
+from conftest import check_sections, control_corners
 from reference import WAVENET_RECEPTIVE_FIELD
 from stablernn import models
 from stablernn.chapters import feedforward as chapter
@@ -20,16 +20,11 @@ from stablernn.presentation import explorers
 CONTROLS = explorers.receptive_field().controls
 
 
-def _corners(control):
-    lo, hi = control.live if control.live is not None else (min(control.values), max(control.values))
-    return sorted({lo, hi, min(control.values), max(control.values)})
-
-
 # --------------------------------------------------------------------- receptive-field explorer
 
 
 @pytest.mark.parametrize("layers,kernel_size,schedule",
-                         list(itertools.product(_corners(CONTROLS[0]), _corners(CONTROLS[1]),
+                         list(itertools.product(control_corners(CONTROLS[0]), control_corners(CONTROLS[1]),
                                                 models.DILATION_SCHEDULES)))
 def test_receptive_field_compute_at_every_corner(layers, kernel_size, schedule):
     d = chapter.receptive(int(layers), int(kernel_size), schedule)

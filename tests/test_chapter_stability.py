@@ -12,25 +12,11 @@ import itertools
 import numpy as np
 import pytest
 
-from conftest import check_sections
+from conftest import assert_finite_fields, check_sections, control_corners
 from reference import NONNORMAL_FIRST_BELOW_ONE, NONNORMAL_NORM, NONNORMAL_PEAK, NONNORMAL_PEAK_K
 from stablernn import dynamics, linalg, stability, train
 from stablernn.chapters import stability as chapter
 from stablernn.presentation import explorers
-
-
-def _finite_fields(data):
-    """Every numeric field is finite (optional scalars may be None, arrays may be empty)."""
-    for name, value in vars(data).items():
-        if value is None or isinstance(value, (bool, str)):
-            continue
-        arr = np.asarray(value, dtype=float)
-        assert np.all(np.isfinite(arr)), f"{name} has non-finite values"
-
-
-def _corners(control):
-    lo, hi = control.live if control.live is not None else (min(control.values), max(control.values))
-    return sorted({min(control.values), max(control.values), lo, hi})
 
 
 # ------------------------------------------------------------------------ the gradient bound (§4.2)
@@ -75,10 +61,10 @@ def test_lstm_contraction_check_of_the_chapter():
 
 
 @pytest.mark.parametrize("params", [dict(zip(("radius", "coupling", "horizon"), combo)) for combo in
-                                    itertools.product(*(_corners(c) for c in explorers.transient().controls))])
+                                    itertools.product(*(control_corners(c) for c in explorers.transient().controls))])
 def test_transient_compute_at_every_corner(params):
     d = chapter.transient(**params)
-    _finite_fields(d)
+    assert_finite_fields(d)
     assert d.power_norms.shape == d.linear_distance.shape == (params["horizon"] + 1,)
     assert len(explorers.transient().figure(d).data) == len(explorers.transient().render().data)
 

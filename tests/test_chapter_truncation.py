@@ -12,32 +12,18 @@ import math
 import numpy as np
 import pytest
 
-from conftest import check_sections
+from conftest import assert_finite_fields, check_sections, control_corners
 from reference import MIN_CONTEXT_09
 from stablernn import dynamics
 from stablernn.chapters import truncation as chapter
 from stablernn.presentation import explorers
 
 
-def _finite_fields(data):
-    """Every numeric field is finite (optional scalars may be None, arrays may be empty)."""
-    for name, value in vars(data).items():
-        if value is None or isinstance(value, (bool, str)):
-            continue
-        arr = np.asarray(value, dtype=float)
-        assert np.all(np.isfinite(arr)), f"{name} has non-finite values"
-
-
-def _corners(control):
-    lo, hi = control.live if control.live is not None else (min(control.values), max(control.values))
-    return sorted({min(control.values), max(control.values), lo, hi})
-
-
 @pytest.mark.parametrize("params", [dict(zip(("k", "lam", "log10_eps"), combo)) for combo in
-                                    itertools.product(*(_corners(c) for c in explorers.truncation_error().controls))])
+                                    itertools.product(*(control_corners(c) for c in explorers.truncation_error().controls))])
 def test_truncation_compute_at_every_corner(params):
     d = chapter.truncation(**params)
-    _finite_fields(d)
+    assert_finite_fields(d)
     assert d.state_error.shape == d.output_error.shape == (chapter.K_MAX,)
     assert (len(d.bound) == chapter.K_MAX) == (params["lam"] < 1)
     e = explorers.truncation_error()
