@@ -1,7 +1,7 @@
 """One module per chapter: what each chapter computes while the book is built, named by its slug.
 
-``notebooks/NN_<slug>.ipynb`` calls ``stablernn.chapters.<slug>`` and nothing else of the library's
-internals: each module's functions return a :class:`Section` (the named numbers the prose quotes,
+``notebooks/NN_<slug>.ipynb`` calls ``stablernn.chapters.<slug>``, the figures and the presentation
+layer, nothing else of the library (``tests/test_architecture.py`` checks it): each module's functions return a :class:`Section` (the named numbers the prose quotes,
 and the figure or table shown beside them) or the data of one explorer (``compute``-style, pure and
 validated). The chapter modules use the library below them (linalg → … → experiments, figures) and
 know nothing of ipywidgets: ``stablernn.presentation`` shows what they return.

@@ -279,7 +279,8 @@ class EquivalenceData:
     current: np.ndarray       # (4,) weight, prediction (decaying), weight, prediction (constant) at k
 
 
-def _check_grid(grid: Any) -> EquivalenceGrid:
+def check_grid(grid: Any) -> EquivalenceGrid:
+    """``grid`` if it is an ``EquivalenceGrid`` (from ``equivalence_grid``), else a TypeError."""
     if not isinstance(grid, EquivalenceGrid):
         raise TypeError(f"grid must be an EquivalenceGrid (from equivalence_grid), got {type(grid).__name__}")
     return grid
@@ -306,7 +307,7 @@ def equivalence_at(k: int = 8, grid: EquivalenceGrid | None = None) -> Equivalen
     k : int, one of ``grid.k_values``
     grid : EquivalenceGrid from ``equivalence_grid``
     """
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     k = check_choice("k", k, tuple(int(v) for v in grid.k_values))
     j = int(np.flatnonzero(grid.k_values == k)[0])
     return _data(grid, k, grid.weight_gap[:, j], grid.pred_gap[:, j], grid.logged, grid.steps)
@@ -322,7 +323,7 @@ def rerun(k: int, steps: int, grid: EquivalenceGrid | None = None) -> Equivalenc
     k : int in [1, T], truncation length;  steps : int in ``LIVE_STEPS``, gradient steps N
     grid : EquivalenceGrid whose setup (teacher, sizes, schedules) the run reuses
     """
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     k = check_int("k", k, low=1, high=grid.setup.steps_per_sequence)
     steps = check_int("steps", steps, low=LIVE_STEPS[0], high=LIVE_STEPS[1])
     run = equivalence_grid(grid.setup, (k,), steps)

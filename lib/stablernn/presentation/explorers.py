@@ -102,7 +102,7 @@ def truncation_error() -> Explorer:
 def equivalence(grid: training.EquivalenceGrid) -> Explorer:
     """Chapter 6 (and its dashboard): recurrent against truncated gradient descent over a precomputed
     grid (the k slider), with a Run button that retrains both students live for any k and N."""
-    grid = training._check_grid(grid)
+    grid = training.check_grid(grid)
     ks = tuple(int(v) for v in grid.k_values)
     default = 8 if 8 in ks else ks[len(ks) // 2]
     low, high = training.LIVE_STEPS
