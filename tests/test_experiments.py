@@ -167,10 +167,12 @@ def test_committed_results_are_valid_full_runs(name):
 
 
 def test_cli_rejects_unknown_experiment_and_device():
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit:
         main(["nonsense"])
-    with pytest.raises(SystemExit):
+    assert exit.value.code == 2  # argparse's status; every refusal is in test_experiments_cli.py
+    with pytest.raises(SystemExit) as exit:
         main(["music", "--device", "tpu"])
+    assert exit.value.code == 2
 
 
 def test_report_values_for_the_chapters(quick_results):

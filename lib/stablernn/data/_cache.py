@@ -16,19 +16,25 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 
 N_KEYS = 88
 _FIELDS = ("frames", "lengths", "ids", "checksum")
 
 
 def cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
-    """Return the cache directory: the argument, else ``$STABLERNN_CACHE``, else ``~/.cache/stablernn``."""
+    """Return the cache directory: the argument, else ``$STABLERNN_CACHE``, else the platform's.
+
+    The platform's user cache folder comes from ``platformdirs.user_cache_dir("stablernn")``:
+    ``$XDG_CACHE_HOME/stablernn`` (default ``~/.cache/stablernn``) on Linux,
+    ``~/Library/Caches/stablernn`` on macOS, ``%LOCALAPPDATA%\\stablernn\\Cache`` on Windows.
+    """
     if cache_dir is not None:
         return Path(cache_dir).expanduser()
     env = os.environ.get("STABLERNN_CACHE")
     if env:
         return Path(env).expanduser()
-    return Path.home() / ".cache" / "stablernn"
+    return Path(platformdirs.user_cache_dir("stablernn", appauthor=False))
 
 
 def checksum(frames: np.ndarray, lengths: np.ndarray, ids: list[str]) -> str:

@@ -27,9 +27,10 @@ on another tonic (relative major, dominant) than music21's key analysis. The res
 random with a fixed seed in the JSB proportions 229 : 76 : 77. See the json's header.
 
 Parsing every chorale takes about a minute, so the rolls are cached in ``$STABLERNN_CACHE`` (or
-``~/.cache/stablernn``): one ``.npz`` per set of chorales, named by a hash of the converter version,
-music21's version and the chorale ids, written atomically and verified by checksum when read; a
-file that fails any check is deleted and rebuilt.
+the platform's user cache folder, ``$XDG_CACHE_HOME/stablernn`` or ``~/.cache/stablernn`` on
+Linux): one ``.npz`` per set of chorales, named by a hash of the converter version, music21's
+version and the chorale ids, written atomically and verified by checksum when read; a file that
+fails any check is deleted and rebuilt.
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ def load_chorales(split: str | None = None, *, ids: Sequence[str] | None = None,
     ids : optional corpus ids to load instead, each one listed in ``chorale_split.json``
         (and in ``split`` if that is given).
     limit : optional n >= 1: only the first n chosen ids (in sorted order).
-    cache_dir : cache folder; default ``$STABLERNN_CACHE`` or ``~/.cache/stablernn``.
+    cache_dir : cache folder; default ``$STABLERNN_CACHE``, else the platform's user cache folder
+        (``_cache.cache_dir``: ``$XDG_CACHE_HOME/stablernn`` or ``~/.cache/stablernn`` on Linux).
     progress : show a tqdm progress bar while parsing.
 
     Returns

@@ -1,9 +1,10 @@
 """What every experiment shares: provenance, the model cache, devices and writing results.
 
-Trained models are cached outside the repository, in ``$STABLERNN_MODEL_CACHE`` or else
-``$STABLERNN_CACHE/models`` or ``~/.cache/stablernn/models``, one folder per experiment and
-configuration (named by a hash of the configuration), so that ``truncation`` and
-``datastability`` can reuse the models that ``music`` and ``wordlm`` trained.
+Trained models are cached outside the repository, in ``$STABLERNN_MODEL_CACHE`` or else the
+``models`` folder of the library's cache (``stablernn.data._cache.cache_dir``: ``$STABLERNN_CACHE``,
+else the platform's user cache folder, ``$XDG_CACHE_HOME/stablernn`` or ``~/.cache/stablernn`` on
+Linux), one folder per experiment and configuration (named by a hash of the configuration), so
+that ``truncation`` and ``datastability`` can reuse the models that ``music`` and ``wordlm`` trained.
 """
 
 from __future__ import annotations
@@ -19,19 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from .._validate import check_choice
+from ..data._cache import cache_dir
 from .schema import validate
 
 
 def model_cache_dir(cache: str | os.PathLike | None = None) -> Path:
-    """The folder of cached model weights: ``cache``, else the environment, else ``~/.cache``.
+    """The folder of cached model weights: ``cache``, else ``$STABLERNN_MODEL_CACHE``, else
+    ``models`` in the library's cache folder (``$STABLERNN_CACHE``, else the platform's user cache).
     """
     if cache is not None:
         return Path(cache).expanduser()
     env = os.environ.get("STABLERNN_MODEL_CACHE")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("STABLERNN_CACHE")
-    return (Path(base).expanduser() if base else Path.home() / ".cache" / "stablernn") / "models"
+    return cache_dir() / "models"
 
 
 def config_key(config: dict) -> str:
@@ -53,7 +55,7 @@ def resolve_device(device: str | None) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     device = check_choice("device", device, ("cpu", "cuda"))
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device must be 'cpu' here: 'cuda' was asked for but torch sees no CUDA device")
+        raise ValueError("device 'cuda' was asked for but torch sees no CUDA device; allowed here: cpu")
     return device
 
 
