@@ -25,6 +25,7 @@ LAYERS = [
     {"train", "data"},
     {"experiments"},
     {"figures"},
+    {"diagnose"},
     {"chapters"},
     {"presentation"},
 ]

@@ -34,7 +34,7 @@ from torch.nn import functional as F
 from stablernn._validate import check_array, check_choice, check_float, check_int, check_seed
 from stablernn.models import TCN, LSTMModel, TanhRNN, truncated_forward
 
-__all__ = ["TrainResult", "train", "evaluate", "tbptt_chunks"]
+__all__ = ["TrainResult", "train", "evaluate", "tbptt_chunks", "step_losses"]
 
 MODES = ("full", "tbptt", "truncated")
 LOSSES = ("mse", "bce", "ce")
@@ -134,8 +134,9 @@ def _chunks(
     return _windowed_chunks(model, x, None, model.receptive_field, chunk)
 
 
-def _step_losses(y_hat: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
-    """Per-step losses (B, T)."""
+def step_losses(y_hat: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
+    """Per-step losses (B, T) of outputs ``y_hat`` against targets ``y`` (see the module notes;
+    also the default losses of ``stablernn.diagnose``)."""
     if loss == "mse":
         return (y_hat - y).pow(2).mean(-1)
     if loss == "bce":
@@ -145,7 +146,7 @@ def _step_losses(y_hat: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tenso
 
 
 def _masked_sum(y_hat: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, loss: str) -> tuple[torch.Tensor, float]:
-    per_step = _step_losses(y_hat, y.to(y_hat.dtype) if loss != "ce" else y, loss)
+    per_step = step_losses(y_hat, y.to(y_hat.dtype) if loss != "ce" else y, loss)
     m = mask.to(per_step.dtype)
     return (per_step * m).sum(), float(m.sum())
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHAPTERS = ("recurrent_models", "bptt", "feedforward", "stability", "truncation", "training",
-            "instability", "in_practice", "memory")
+            "instability", "in_practice", "memory", "your_model")
 
 
 @dataclass(frozen=True)
