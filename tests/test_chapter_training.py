@@ -183,3 +183,53 @@ def test_sections_give_every_value_the_chapter_glues(chapter_grid):
     assert values["wg_dec_k1"] == f"{chapter_grid.final('weight', 'decaying', 1):.2g}"
     assert values["N"] == chapter_grid.steps and values["lam"] == f"{setup.lam:g}"
     assert values["kd_1e2"] < values["kd_1e5"] and values["kc_1e2"] < values["kc_1e5"]
+
+
+# -- the theorem's condition on k, checked against the recursion the library solves -------------------
+
+
+@pytest.mark.parametrize("alpha_beta", [0.25, 0.5, 2.0, 3.0])
+def test_displayed_condition_on_k_is_sufficient_and_close_for_alpha_beta_not_one(alpha_beta):
+    """Theorem 'Weight gap after N steps': k ln(1/lam) >= alpha beta ln N + ln(1/eps) + ln(k gamma e^{ab}/beta)
+    is sufficient (never below stability.required_k, the exact smallest k of the bound) and loses at most
+    (ab + ab^2 pi^2/12 + ln(P_N/(P_N - 1)))/ln(1/lam) + 1 steps. The earlier form, alpha beta ln(N/eps), is not sufficient when
+    alpha beta < 1 (it asks for fewer steps than the bound needs) and too strict when alpha beta > 1."""
+    from stablernn import stability
+    lam, eps, gamma = 0.9, 1e-3, 1.0
+    for N in (10**2, 10**3, 10**4, 10**5):
+        exact = stability.required_k(eps, lam=lam, schedule="decaying", alpha=alpha_beta, beta=1.0, gamma=gamma, steps=N)
+        cond = chapter.condition_k(eps, lam, alpha_beta, 1.0, gamma, N)
+        log_p = stability.bound_product("decaying", alpha_beta, 1.0, N)
+        lost = alpha_beta + alpha_beta**2 * math.pi**2 / 12 - math.log(-math.expm1(-log_p))  # in the log
+        assert exact <= cond <= exact + lost / math.log(1 / lam) + 1
+        # the bound at the condition's k is indeed below eps
+        assert stability.weight_gap_bound(cond, lam, "decaying", alpha_beta, 1.0, gamma, N) <= eps
+        old = next(k for k in range(1, 10_000)
+                   if k * math.log(1 / lam) >= alpha_beta * math.log(N / eps) + math.log(k * gamma * math.exp(alpha_beta)))
+        if alpha_beta < 1:
+            assert old < exact  # the old condition would promise eps-closeness where the bound does not
+        else:
+            assert old > cond
+
+
+def test_condition_and_exact_k_agree_in_shape_at_the_worked_example():
+    """At alpha beta = 1 (the chapter's example) both forms coincide and lie a few steps above required_k."""
+    from stablernn import stability
+    for N in (10**2, 10**5):
+        exact = stability.required_k(1e-3, lam=0.9, schedule="decaying", alpha=1.0, beta=1.0, gamma=1.0, steps=N)
+        assert 0 <= chapter.condition_k(1e-3, 0.9, 1.0, 1.0, 1.0, N) - exact <= 20
+
+
+def test_the_bound_is_loose_against_the_experiment(chapter_grid):
+    """§6.3: the k the bound needs (beta = gamma = 1) to promise the k = 8 weight gap is several times 8,
+    and the glued kb_exp is that number."""
+    from stablernn import stability
+    values = chapter.equivalence_summary(chapter_grid).values
+    w8 = chapter_grid.final("weight", "decaying", 8)
+    assert values["wg_dec_k8"] == f"{w8:.1e}"
+    setup = chapter_grid.setup
+    assert values["kb_exp"] == stability.required_k(w8, lam=setup.lam, schedule="decaying", alpha=setup.alpha_decaying,
+                                                    beta=1.0, gamma=1.0, steps=chapter_grid.steps)
+    assert values["kb_exp"] > 3 * 8
+    required = chapter.required_context().values
+    assert required["kd_1e2"] > 10 * 8  # the worked example's k, against the experiment's k = 8

@@ -345,6 +345,40 @@ def gradient_gap_section(setup: EquivalenceSetup | None = None) -> Section:
                    figure=gradient_gap_figure(np.array(K_VALUES), gap, setup.lam))
 
 
+def condition_k(eps: float, lam: float, alpha: float, beta: float, gamma: float, steps: int) -> int:
+    """Smallest k >= 1 that satisfies the chapter's displayed sufficient condition for steps alpha/i:
+
+    ``k ln(1/lam) >= alpha beta ln N + ln(1/eps) + ln(k gamma e^{alpha beta} / beta)``.
+
+    It comes from ``P_N <= e^{alpha beta} N^{alpha beta}`` (``1 + u <= e^u`` and ``H_N <= 1 + ln N``) in the
+    solution of the recursion, so it is never below ``stability.required_k`` (the exact smallest k of the
+    same bound); the two inequalities and dropping the ``- 1`` of ``P_N - 1`` lose at most
+    ``alpha beta + (alpha beta)^2 pi^2 / 12 + ln(P_N / (P_N - 1))`` in the log, so it exceeds ``required_k``
+    by at most that over ``ln(1/lam)``, plus one.
+
+    Parameters
+    ----------
+    eps : float > 0;  lam : float in (0, 1);  alpha, beta, gamma : float > 0;  steps : int >= 1, N
+    """
+    eps = check_float("eps", eps, low=0.0, low_open=True)
+    lam = check_float("lam", lam, low=0.0, high=1.0, low_open=True, high_open=True)
+    alpha = check_float("alpha", alpha, low=0.0, low_open=True)
+    beta = check_float("beta", beta, low=0.0, low_open=True)
+    gamma = check_float("gamma", gamma, low=0.0, low_open=True)
+    steps = check_int("steps", steps, low=1)
+    ab = alpha * beta
+    rhs = ab * np.log(steps) + np.log(1.0 / eps) + ab + np.log(gamma / beta)  # all but ln k
+
+    def holds(k: int) -> bool:
+        return k * np.log(1.0 / lam) >= rhs + np.log(k)
+
+    turn = max(1, int(np.ceil(1.0 / np.log(1.0 / lam))))  # k ln(1/lam) - ln k increases from here on
+    k = next((k for k in range(1, turn + 1) if holds(k)), turn)
+    while not holds(k):
+        k += 1
+    return k
+
+
 def required_context(eps: float = 1e-3, alpha_decaying: float = 1.0, alpha_constant: float = 0.01) -> Section:
     """The k that the weight-gap bound requires after N steps, with steps alpha/i and a constant step
     (values ``kd_*``, ``kc_*``; the table of both against N)."""
@@ -376,6 +410,10 @@ def equivalence_summary(grid: EquivalenceGrid) -> Section:
         "wg_const_k1": f"{grid.final('weight', 'constant', k1):.2g}",
         "wg_const_k32": f"{grid.final('weight', 'constant', k_last):.1e}",
         "pg_dec_k8": f"{grid.final('pred', 'decaying', 8):.1e}",
+        "wg_dec_k8": f"{grid.final('weight', 'decaying', 8):.1e}",
+        # the k the bound (beta = gamma = 1) needs to promise the weight gap that k = 8 achieves
+        "kb_exp": stability.required_k(grid.final("weight", "decaying", 8), lam=setup.lam, schedule="decaying",
+                                       alpha=setup.alpha_decaying, beta=1.0, gamma=1.0, steps=grid.steps),
         "wg_rate": f"{rate:.2f}",
         "const_growth": f"{wg[1, 0, -1] / wg[1, 0, i10]:.1f}",
         "dec_growth": f"{abs(wg[0, 0, -1] / wg[0, 0, i10] - 1) * 100:.1f}",
