@@ -108,3 +108,22 @@ def test_sections_give_every_value_the_chapter_glues():
         "nonnormal_example": lambda: chapter.nonnormal_example(),
         "nonnormality_table": lambda: chapter.nonnormality_table(),
     })
+
+
+def test_spectral_norm_below_one_is_sufficient_not_necessary_for_contraction():
+    """§1.5 and the last exercise: W = (0 2; 0.1 0) has ||W||_2 = 2, yet with D = diag(1, sqrt 20) the tanh RNN
+    contracts by ||D W D^-1||_2 = 1/sqrt 5 in the norm ||D h||_2, for any states and inputs."""
+    from stablernn import dynamics
+    W = np.array([[0.0, 2.0], [0.1, 0.0]])
+    D = np.diag([1.0, np.sqrt(20.0)])
+    assert np.isclose(linalg.spectral_norm(W), 2.0)
+    lam = linalg.spectral_norm(D @ W @ np.linalg.inv(D))
+    assert np.isclose(lam, 1 / np.sqrt(5)) and lam < 1
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((2, 3))
+    x = 3 * rng.standard_normal((200, 30, 3))
+    h0 = rng.uniform(-1, 1, (200, 2)), rng.uniform(-1, 1, (200, 2))
+    a, b = (dynamics.rnn_trajectory(W, U, x, h0=h) for h in h0)  # (batch, T + 1, 2), h_0 first
+    dist = np.linalg.norm((a - b) @ D, axis=-1)  # D is diagonal: ||D h|| for each state row
+    assert np.all(dist[:, 1:] <= lam * dist[:, :-1] + 1e-12)
+    assert np.all(dist[:, -1] < 1e-8)  # the trajectories forget where they started
