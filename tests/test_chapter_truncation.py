@@ -115,8 +115,31 @@ def test_min_context_table_of_the_chapter():
     values = chapter.context_table().values
     assert (values["mc_90_1"], values["mc_90_2"], values["mc_90_3"]) == MIN_CONTEXT_09
     for key, k in values.items():
+        if key.startswith("kx_"):
+            continue
         lam, digits = int(key.split("_")[1]) / 100, int(key.split("_")[2])
         assert k == dynamics.min_context(lam, 1.0, 10.0**-digits)
+
+
+def test_context_grows_like_log_over_one_minus_lambda_not_like_one_over_it():
+    """Corollary 'Context needed for accuracy eps': as lam -> 1 at fixed eps, k grows like
+    ln(1/(1-lam))/(1-lam). k (1 - lam) grows without bound (it would be constant if k ~ 1/(1-lam)), while
+    k (1 - lam) / ln(L_x B_x / ((1 - lam) eps)) stays between 1/2 and 1 and tends to one."""
+    values = chapter.context_table().values
+    kx = [float(values[f"kx_{p}"]) for p in (50, 90, 99)]
+    assert kx[0] < kx[1] < kx[2] and kx[2] > 2 * kx[0]
+    for p, lam in ((50, 0.5), (90, 0.9), (99, 0.99)):
+        assert kx[(50, 90, 99).index(p)] == pytest.approx(values[f"mc_{p}_2"] * (1 - lam), abs=0.05)
+    lams = 1 - np.logspace(-1, -6, 6)
+    for eps in (1e-1, 1e-2, 1e-3):
+        k = np.array([dynamics.min_context(lam, 1.0, eps) for lam in lams])
+        scaled = k * (1 - lams)
+        assert np.all(np.diff(scaled) > 1.5)  # + ln 10 per decade of 1 - lam, roughly
+        ratio = scaled / np.log(1 / ((1 - lams) * eps))
+        assert np.all((ratio > 0.5) & (ratio < 1.0 + 1e-6 + 1 / (k * 1.0)))
+        assert abs(ratio[-1] - 1) < 1e-3
+        log_ratio = scaled / np.log(1 / (1 - lams))  # the growth rate the chapter states: bounded, -> 1
+        assert np.all(np.diff(log_ratio) < 0) and log_ratio[-1] < 1 + np.log(1 / eps) / np.log(1e6) + 1e-3
 
 
 def test_running_sum_section_quotes_the_errors():
@@ -149,3 +172,22 @@ def test_sections_give_every_value_the_chapter_glues():
         "bound_summary": lambda: chapter.bound_summary(),
         "running_sum": lambda: chapter.running_sum(steps=400, ks=(10, 40, 160), leak=0.9),
     })
+
+
+def test_the_running_sum_is_unstable_yet_its_gradients_neither_explode_nor_vanish():
+    """§5.4: no truncation approximates the running sum (unstable, lambda = 1), but dh_T/dh_t = 1 at every lag,
+    by autograd through the recursion; with a = 1.1 the same derivative is a^(T - t) and explodes."""
+    import torch
+    x = torch.rand(200, dtype=torch.float64)
+    for a, expected in ((1.0, lambda lag: 1.0), (1.1, lambda lag: 1.1**lag)):
+        states = [torch.zeros((), dtype=torch.float64, requires_grad=True)]
+        for xt in x:
+            h = a * states[-1] + xt
+            h.retain_grad()
+            states.append(h)
+        states[-1].backward()
+        T = len(x)
+        for t in (0, 50, 150, 199):
+            assert float(states[t].grad) == pytest.approx(expected(T - t), rel=1e-12)
+    _, err = dynamics.running_sum_errors(400, (160,), lam=1.0, seed=0)
+    assert err[0, -1] > 100  # and the truncation error grows without bound

@@ -114,9 +114,14 @@ def truncation(k: int = 20, lam: float = 0.9, log10_eps: float = -2.0, seed: int
 # -- the chapter's worked numbers ---------------------------------------------------------------
 
 def context_table(lams: tuple[float, ...] = (0.5, 0.9, 0.99), epss: tuple[float, ...] = (1e-1, 1e-2, 1e-3)) -> Section:
-    """``dynamics.min_context(lam, 1, eps)`` for each pair (values ``mc_<100 lam>_<-log10 eps>``)."""
-    return Section(values={f"mc_{int(round(lam * 100))}_{int(round(-np.log10(eps)))}": dynamics.min_context(lam, 1.0, eps)
-                           for lam in lams for eps in epss})
+    """``dynamics.min_context(lam, 1, eps)`` for each pair (values ``mc_<100 lam>_<-log10 eps>``), and
+    ``k (1 - lam)`` at ``eps = 10^-2`` (values ``kx_<100 lam>``): it grows as lam -> 1, because k grows like
+    ``ln(1/(1 - lam)) / (1 - lam)``, not like ``1 / (1 - lam)``."""
+    values = {f"mc_{int(round(lam * 100))}_{int(round(-np.log10(eps)))}": dynamics.min_context(lam, 1.0, eps)
+              for lam in lams for eps in epss}
+    values.update({f"kx_{int(round(lam * 100))}": f"{dynamics.min_context(lam, 1.0, 1e-2) * (1 - lam):.1f}"
+                   for lam in lams})
+    return Section(values=values)
 
 
 def truncation_examples() -> Section:
