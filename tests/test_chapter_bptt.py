@@ -146,6 +146,14 @@ def test_recall_summary_counts_the_grid(small_recall_grid):
     assert values["grid_runs"] == 4 and values["grid_long_total"] == 3 and values["grid_short_total"] == 1
     assert values["grid_long_learned"] == 3  # k > L: every lag learned
     assert values["grid_short_learned"] == 0  # k = L = 2: not learned
+    # the summary says which grid was measured: the claim "k > L learns, k <= L does not" is about it
+    assert values["grid_ks"] == "2, 3" and values["grid_lags"] == "1, 2"
+    assert values["grid_seed"] == 0 and values["grid_epochs"] == chapter.RECALL_EPOCHS == 12
+
+
+def test_recall_grid_records_its_seed_and_epochs():
+    grid = chapter.recall_grid((2,), (1,), seed=3, epochs=1, progress=False)
+    assert grid.seed == 3 and grid.epochs == 1
 
 
 def test_truncation_windows_reach_back_to_the_window_start():

@@ -23,6 +23,7 @@ from ..progress import progress_bar
 from . import Section
 
 LEARNED_FRACTION = 0.1  # "learned": final loss below this fraction of the chance level
+RECALL_EPOCHS = 12      # training epochs of a delayed-recall run unless told otherwise
 
 
 def recall_loss(
@@ -32,7 +33,7 @@ def recall_loss(
     hidden: int = 16,
     T: int = 16,
     n: int = 256,
-    epochs: int = 12,
+    epochs: int = RECALL_EPOCHS,
     lr: float = 2e-2,
     seed: int = 0,
 ) -> float:
@@ -73,6 +74,8 @@ class RecallGrid:
     loss: np.ndarray  # (len(ks), len(lags)) test mean squared error
     chance: float = RECALL_CHANCE
     threshold: float = LEARNED_FRACTION * RECALL_CHANCE
+    seed: int = 0     # the one seed every run of the grid used
+    epochs: int = RECALL_EPOCHS  # training epochs of every run
 
     @property
     def learned(self) -> np.ndarray:
@@ -97,13 +100,14 @@ def recall_grid(ks, lags, *, seed: int = 0, progress: bool = True, **kwargs) -> 
     """
     ks, lags = check_ints("ks", ks, low=1), check_ints("lags", lags, low=1)
     progress = check_choice("progress", progress, (True, False))
+    epochs = check_int("epochs", kwargs.get("epochs", RECALL_EPOCHS), low=1)
     loss = np.empty((len(ks), len(lags)))
     with progress_bar(show=progress, total=loss.size, desc="truncated BPTT runs", leave=False) as bar:
         for i, k in enumerate(ks):
             for j, lag in enumerate(lags):
                 loss[i, j] = recall_loss(k, lag, seed=seed, **kwargs)
                 bar.update(1)
-    return RecallGrid(ks, lags, loss)
+    return RecallGrid(ks, lags, loss, seed=check_seed("seed", seed), epochs=epochs)
 
 
 def saved_tensor_bytes(model: TanhRNN, x: torch.Tensor, k: int) -> int:
@@ -335,11 +339,13 @@ def window_memory(ks: tuple[int, ...] = (2, 4, 8, 16, 32, 64)) -> Section:
 
 
 def recall_summary(grid: RecallGrid) -> Section:
-    """Counts of the recall grid: how many runs with k > L and with k <= L learned their lag (values ``grid_*``)."""
+    """Counts of the recall grid: how many runs with k > L and with k <= L learned their lag, and which
+    grid was measured (values ``grid_*``)."""
     K, L = np.meshgrid(grid.ks, grid.lags, indexing="ij")
     longer, shorter = K > L, K <= L
     return Section(values={
-        "grid_runs": grid.loss.size,
+        "grid_runs": grid.loss.size, "grid_ks": ", ".join(map(str, grid.ks)),
+        "grid_lags": ", ".join(map(str, grid.lags)), "grid_seed": grid.seed, "grid_epochs": grid.epochs,
         "grid_long_learned": int(grid.learned[longer].sum()), "grid_long_total": int(longer.sum()),
         "grid_short_learned": int(grid.learned[shorter].sum()), "grid_short_total": int(shorter.sum()),
         "grid_threshold": f"{grid.threshold:g}",
