@@ -94,3 +94,22 @@ def test_sections_give_every_value_the_chapter_glues():
     })
     assert values["tcn_R"] == models.tcn_receptive_field(models.TCN_KERNEL, models.TCN_LEVELS)
     assert values["speed_word"] in ("slower", "faster") and values["speed_rec"] in ("RNN", "LSTM")
+    # §3.4 says the comparison is matched in width, not in size, and quotes the sizes
+    sizes = {name: models.count_parameters(models.make_model(name, 16)) for name in models.MODEL_NAMES}
+    assert {name: values[f"params_{name}"] for name in models.MODEL_NAMES} == sizes
+    assert len(set(sizes.values())) == 3 and sizes["TCN"] > 2 * sizes["LSTM"] > 2 * sizes["RNN"]
+
+
+@pytest.mark.parametrize("kernel_size", [2, 3])
+def test_a_layer_adds_its_reach_it_does_not_multiply_it(kernel_size):
+    """§3.2: each layer adds (K - 1) d to the receptive field; depth gives exponential reach only through
+    doubling dilations (R = 2^n for K = 2), while equal dilations give linear reach."""
+    for schedule in ("none", "doubling", "1,2,1,2"):
+        for n in range(1, 6):
+            d = list(models.dilation_schedule(schedule, n))
+            R = models.receptive_field([kernel_size] * n, d)
+            assert R == 1 + sum((kernel_size - 1) * di for di in d)
+            if n > 1:
+                assert R - models.receptive_field([kernel_size] * (n - 1), d[:-1]) == (kernel_size - 1) * d[-1]
+    assert [models.receptive_field([2] * n, list(models.dilation_schedule("doubling", n))) for n in (1, 5, 10)] == [2, 32, 1024]
+    assert [models.receptive_field([2] * n, [1] * n) for n in (1, 5, 10)] == [2, 6, 11]

@@ -168,6 +168,7 @@ def model_comparison(lag: int = 4) -> Section:
         values[f"loss_{name}"] = f"{cmp.test_loss[name]:.1e}"
         values[f"ms_{name}"] = f"{cmp.step_ms[name]:.1f}"
         values[f"longms_{name}"] = f"{cmp.long_step_ms[name]:.0f}"
+        values[f"params_{name}"] = cmp.parameters[name]  # not matched: same width, different sizes
     fastest = min(("RNN", "LSTM"), key=lambda n: cmp.long_step_ms[n])
     ratio = cmp.long_step_ms["TCN"] / cmp.long_step_ms[fastest]
     values.update(speed_rec=fastest, speed_ratio=f"{max(ratio, 1 / ratio):.1f}",
