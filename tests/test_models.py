@@ -170,6 +170,38 @@ def test_forward_carries_state_across_calls():
     torch.testing.assert_close(torch.cat([first, second], 1), full)
 
 
+
+def test_power_projection_warm_starts_each_layer_and_keeps_the_bound(monkeypatch):
+    """TanhRNN(projection="power") passes each layer its own vector from the previous call as the
+    power iteration's start, and after every optimiser step and projection ||W||_2 <= max_norm
+    (1 + 1e-6) in every layer."""
+    from stablernn import linalg
+
+    starts = []
+    real = linalg.rescale_factor
+
+    def recording(W, max_norm, n_iter=20, seed=0, start=None):
+        out = real(W, max_norm, n_iter=n_iter, seed=seed, start=start)
+        starts.append((start, out.start))
+        return out
+
+    monkeypatch.setattr(linalg, "rescale_factor", recording)
+    torch.manual_seed(0)
+    model = TanhRNN(2, 24, 1, stable=True, max_norm=0.9, projection="power", num_layers=2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    x, y = torch.randn(4, 12, 2), torch.randn(4, 12, 1)
+    for _ in range(5):
+        opt.zero_grad()
+        ((model(x)[0] - y) ** 2).mean().backward()
+        opt.step()
+        model.project_()
+        for weight in model.recurrent_weights():
+            assert linalg.spectral_norm(weight.detach().double().numpy()) <= 0.9 * (1 + 1e-6)
+    assert len(starts) == 12 and starts[0][0] is None and starts[1][0] is None  # cold at construction
+    assert all(out is not None for _, out in starts)
+    for i in range(2, 12):  # layer i % 2 starts from its own last vector
+        assert starts[i][0] is starts[i - 2][1]
+
 def test_count_parameters_of_a_tanh_rnn():
     model = TanhRNN(3, 5, 2)
     # W (5x5), U (5x3), two biases (PyTorch keeps b_ih and b_hh), readout V (2x5) and c (2)

@@ -175,6 +175,43 @@ def test_project_rnn_in_place(method):
     assert torch.equal(inside, before)
 
 
+
+@FAST
+@given(n=st.integers(2, 16), scale=st.floats(0.05, 4.0), max_norm=st.floats(0.1, 1.0), hidden=st.booleans(),
+       dtype=st.sampled_from([torch.float32, torch.float64]), seed=seeds)
+def test_power_projection_keeps_the_norm_bound_for_every_weight(n, scale, max_norm, hidden, dtype, seed):
+    """The guarantee of project_rnn_(method="power") with one iteration: ||weight||_2 <= max_norm
+    (1 + 1e-6) afterwards, in float32 as in float64, for Gaussian weights and for weights whose top
+    right singular vector is orthogonal to the seeded start (``hidden``), which the unchecked rescale
+    left unchanged."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((n, n)) * scale / np.sqrt(n)
+    if hidden:
+        v0 = np.random.default_rng(seed).standard_normal(n)  # the seeded start, as linalg draws it
+        Q, _ = np.linalg.qr(np.column_stack([v0, rng.standard_normal((n, n - 1))]))
+        U, _ = np.linalg.qr(rng.standard_normal((n, n)))
+        s = np.concatenate([[2.0 * max_norm], np.linspace(0.9, 0.0, n - 1) * max_norm])
+        W = (U * s) @ np.column_stack([Q[:, 1], Q[:, 0], Q[:, 2:]]).T  # v0: the second right singular vector
+    weight = torch.tensor(W, dtype=dtype)
+    start = stability.project_rnn_(weight, max_norm=max_norm, method="power", n_iter=1, seed=seed)
+    assert linalg.spectral_norm(weight.double().numpy()) <= max_norm * (1 + 1e-6)
+    assert start is None or (start.shape == (n,) and np.linalg.norm(start) == pytest.approx(1.0))
+
+
+def test_power_projection_returns_a_warm_start_that_the_next_call_uses():
+    """The returned vector is the next call's start: with it the estimate of a slightly moved
+    weight is accurate, so the rescale lands at max_norm to 1e-6 from below with a single iteration."""
+    W = linalg.random_matrix(32, spectral_norm=2.0, seed=0)
+    weight = torch.tensor(W)
+    start = stability.project_rnn_(weight, max_norm=0.9, method="power", n_iter=1)
+    assert abs(start @ np.linalg.svd(W)[2][0]) == pytest.approx(1.0, rel=1e-9)  # the SVD fallback's vector
+    moved = weight + 1e-4 * torch.tensor(linalg.random_matrix(32, spectral_norm=1.0, seed=1))
+    estimate = linalg.power_iteration_norm(moved.numpy(), n_iter=1, tol=0.0, start=start)
+    assert estimate == pytest.approx(linalg.spectral_norm(moved.numpy()), rel=1e-6)
+    stability.project_rnn_(moved, max_norm=0.9, method="power", n_iter=1, start=start)
+    assert 0.9 * (1 - 1e-6) <= linalg.spectral_norm(moved.numpy()) <= 0.9 * (1 + 1e-6)
+    assert stability.project_rnn_(weight, max_norm=0.9, method="svd") is None
+
 @FAST
 @given(n=st.integers(1, 6), f=st.floats(0.0, 0.95), margin=st.floats(1e-3, 1.0), scale=st.floats(0.01, 3.0),
        seed=seeds)
