@@ -17,7 +17,7 @@ from .. import dynamics, linalg
 from .._validate import check_choice, check_float, check_int
 from ..data.tasks import scalar_task
 from ..dynamics import SCALAR_OVERFLOW, scalar_loss_and_grad, scalar_loss_curve, scalar_truncation_error, scalar_derivative
-from ..figures.instability import gradient_growth_figure
+from ..figures.instability import gradient_growth_figure, step_size_figure
 from . import Section
 
 
@@ -44,8 +44,9 @@ def scalar_gradient_descent(
     steps: int = 60,
     clip: float | None = None,
     bound: float | None = None,
+    decay: bool = False,
 ) -> ScalarRun:
-    """Gradient descent on ``a`` from ``a0``: ``a <- a - lr * clip(dL/da)``, optionally projected.
+    """Gradient descent on ``a`` from ``a0``: ``a <- a - lr_i * clip(dL/da)``, optionally projected.
 
     Parameters
     ----------
@@ -56,6 +57,7 @@ def scalar_gradient_descent(
         clipping, as ``train.train(clip=...)`` does for a whole model)
     bound : float in (0, 1] or None, project ``a`` onto ``[-bound, bound]`` after every step
         (projected gradient descent onto the stable set)
+    decay : bool, step sizes ``lr_i = lr / i`` at step i = 1, 2, ... instead of the constant ``lr``
 
     Returns
     -------
@@ -66,6 +68,7 @@ def scalar_gradient_descent(
     steps = check_int("steps", steps, low=1, high=10_000)
     clip = None if clip is None else check_float("clip", clip, low=0.0, low_open=True)
     bound = None if bound is None else check_float("bound", bound, low=0.0, high=1.0, low_open=True)
+    decay = check_choice("decay", decay, (True, False))
     iterates, losses, grads = np.full(steps + 1, np.nan), np.full(steps + 1, np.nan), np.full(steps, np.nan)
     diverged = None
     for i in range(steps + 1):
@@ -78,7 +81,7 @@ def scalar_gradient_descent(
             break
         grads[i] = g
         step = g if clip is None else float(np.clip(g, -clip, clip))
-        a = a - lr * step
+        a = a - (lr / (i + 1) if decay else lr) * step
         if bound is not None:
             a = float(np.clip(a, -bound, bound))
         if not np.isfinite(a):
@@ -224,3 +227,141 @@ def contraction_cases() -> Section:
         "frac_2_8": f"{100 * dd[2.0, 8.0].fraction_below:.0f}", "rate_2_8": f"{dd[2.0, 8.0].mean_rate:.2f}",
         "frac_2_0": f"{100 * dd[2.0, 0.0].fraction_below:.0f}", "frac_09_0": f"{100 * dd[0.9, 0.0].fraction_below:.0f}",
         "merge_2_8": int(np.argmax(dd[2.0, 8.0].distance < 1e-12)), "dist_2_0": f"{dd[2.0, 0.0].distance[-1]:.2f}"})
+
+
+# -- why no fixed step size works: the loss's smoothness grows like T a^(2T) ---------------------
+
+def scalar_curvature(a: float, x, y) -> float:
+    """``L''(a)`` of ``L(a) = mean_t (h_t - y_t)^2`` for the scalar model, exactly.
+
+    With ``s_t = dh_t/da`` and ``u_t = d^2 h_t/da^2 = 2 s_{t-1} + a u_{t-1}``,
+    ``L'' = 2 mean_t (s_t^2 + (h_t - y_t) u_t)``. For ``a > 1`` it grows like
+    ``4 C^2 T a^(2T) / (a^2 - 1)``, ``C = sum_j a^(-j) x_j`` (see ``curvature_prediction``).
+
+    Parameters
+    ----------
+    a : float;  x, y : arrays (T,), inputs and targets
+    """
+    a = check_float("a", a)
+    x = np.asarray(x, dtype=float)
+    h, s = dynamics.scalar_states(a, x), scalar_derivative(a, x)
+    y = np.asarray(y, dtype=float)
+    u = np.zeros_like(h)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, len(h)):
+            u[t] = 2.0 * s[t - 1] + a * u[t - 1]
+        return float(2.0 * np.mean(s[1:] ** 2 + (h[1:] - y) * u[1:]))
+
+
+def curvature_prediction(a: float, x) -> float:
+    """The leading term ``4 C^2 T a^(2T) / (a^2 - 1)`` of ``L''(a)`` for ``a > 1``, ``C = sum_j a^(-j) x_j``.
+
+    From ``h_t ~ a^t C``, ``s_t ~ t a^(t-1) C`` and ``u_t ~ t^2 a^(t-2) C``: each term of the mean is
+    about ``2 t^2 a^(2t-2) C^2``, and the geometric sum over t is dominated by its last terms.
+    """
+    a = check_float("a", a, low=1.0, low_open=True)
+    x = np.asarray(x, dtype=float)
+    T = len(x)
+    C = float(np.sum(a ** -np.arange(1.0, T + 1) * x))
+    return 4.0 * C**2 * T * a ** (2 * T) / (a * a - 1.0)
+
+
+CURVATURE_WEIGHTS = (0.8, 1.1, 1.2)   # a stable weight and two unstable ones
+CURVATURE_T = tuple(range(10, 201, 10))
+DECAY_STEPS = 5000                     # steps of the alpha/i run (it has settled long before)
+
+
+@dataclass(frozen=True)
+class StepSizeData:
+    """The loss's curvature against T, and clipped descent from a = 1.2 with a fixed and a decaying step."""
+
+    T: np.ndarray             # (n,) sequence lengths
+    weights: tuple            # the a of each curvature row
+    curvature: np.ndarray     # (len(weights), n) L''(a) on the chapter's task of length T
+    predicted: np.ndarray     # (len(weights), n) 4 C^2 T a^(2T)/(a^2 - 1), NaN for a <= 1
+    steps: np.ndarray         # (S,) logged steps of the two runs
+    grad_fixed: np.ndarray    # (S,) |dL/da| of clipped descent with the constant step LR
+    grad_decay: np.ndarray    # (S,) |dL/da| of clipped descent with steps LR / i
+    run_fixed: ScalarRun
+    run_decay: ScalarRun
+
+
+def step_sizes() -> StepSizeData:
+    """Curvature ``L''(a)`` against T at ``CURVATURE_WEIGHTS``; clipped descent from 1.2 (T = 40) with the
+    constant step ``LR`` for ``DECAY_STEPS`` steps and with ``LR / i``."""
+    T = np.array(CURVATURE_T)
+    curv, pred = np.empty((len(CURVATURE_WEIGHTS), len(T))), np.full((len(CURVATURE_WEIGHTS), len(T)), np.nan)
+    for j, t in enumerate(T):
+        x, y = scalar_task(A_STAR, int(t), seed=0)
+        for i, a in enumerate(CURVATURE_WEIGHTS):
+            curv[i, j] = scalar_curvature(a, x, y)
+            if a > 1:
+                pred[i, j] = curvature_prediction(a, x)
+    x, y = scalar_task(A_STAR, T_SCALAR, seed=0)
+    fixed = scalar_gradient_descent(1.2, x, y, lr=LR, steps=DECAY_STEPS, clip=CLIP)
+    decay = scalar_gradient_descent(1.2, x, y, lr=LR, steps=DECAY_STEPS, clip=CLIP, decay=True)
+    logged = np.unique(np.round(np.geomspace(1, DECAY_STEPS, 60)).astype(int)) - 1
+    return StepSizeData(T=T, weights=CURVATURE_WEIGHTS, curvature=curv, predicted=pred, steps=logged + 1,
+                        grad_fixed=np.abs(fixed.grad[logged]), grad_decay=np.abs(decay.grad[logged]),
+                        run_fixed=fixed, run_decay=decay)
+
+
+def step_size_runs() -> Section:
+    """Why no fixed step size works: the curvature at the ravine's minimum and in the valley, its growth in
+    T, and clipped descent with steps LR / i, which settles in the ravine (values and the figure)."""
+    d = step_sizes()
+    x, y = scalar_task(A_STAR, T_SCALAR, seed=0)
+    a_min = float(d.run_decay.a[-1])
+    curv_min, curv_star = scalar_curvature(a_min, x, y), scalar_curvature(A_STAR, x, y)
+    i12 = CURVATURE_WEIGHTS.index(1.2)
+    col = {int(t): j for j, t in enumerate(d.T)}
+    return Section(values={
+        "dec_a": f"{a_min:.3f}", "dec_grad": f"{abs(d.run_decay.grad[-1]):.0e}",
+        "dec_loss": f"{d.run_decay.loss[-1]:.2f}", "dec_steps": DECAY_STEPS,
+        "curv_min": f"{curv_min:.1e}", "curv_star": f"{curv_star:.0f}",
+        "step_max": f"{2 / curv_min:.1e}", "step_star": f"{2 / curv_star:.2f}",
+        "curv12_40": f"{d.curvature[i12, col[40]]:.1e}", "curv12_80": f"{d.curvature[i12, col[80]]:.1e}",
+        "curv12_200": f"{d.curvature[i12, col[200]]:.1e}",
+        "curv08_max": f"{np.max(np.abs(d.curvature[CURVATURE_WEIGHTS.index(0.8)])):.0f}",
+        "fixed_grad": f"{np.nanmax(np.abs(d.run_fixed.grad[-2:])):.0f}",
+    }, figure=step_size_figure(d))
+
+
+def clipping_exercise(epochs: int = 100) -> Section:
+    """The exercise 'Clipping a whole model': an unstable TanhRNN (``||W||_2 = 1.5``) trained on Chapter 6's
+    teacher data by full-batch SGD (lr 0.5) without and with clipping at 1 (values ``ce_*``)."""
+    import torch
+
+    from .. import models, train
+    from . import training as lesson
+
+    epochs = check_int("epochs", epochs, low=1, high=1000)
+    x, y, x_test, y_test = lesson.teacher_task(lesson.EquivalenceSetup())
+    out = {}
+    for name, clip in (("none", None), ("clip", 1.0)):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model = models.TanhRNN(2, 12, 1).double()
+        with torch.no_grad():
+            W = model.rnn.weight_hh_l0
+            W.mul_(1.5 / torch.linalg.matrix_norm(W, 2))
+        result = train.train(model, (x, y), loss="mse", epochs=epochs, lr=0.5, optimizer="sgd",
+                             batch_size=len(x), clip=clip, progress=False)
+        out[name] = (model, float(result.train_loss[-1]))
+        if clip is None:  # the first epoch whose training loss exceeds 1 (the targets are of order 0.3)
+            blow = next((i + 1 for i, v in enumerate(result.train_loss) if not v <= 1.0), None)
+    model, loss = out["clip"]
+    with torch.no_grad():
+        full = model(x)[0]
+        trunc = {k: float((full - models.truncated_forward(model, x, k)).abs().max()) for k in (5, 20)}
+        states = model.rnn(x)[0].numpy()  # (B, T, n), h_1..h_T
+    W = model.rnn.weight_hh_l0.detach().numpy()
+    factors = dynamics.contraction_factors(W, np.concatenate([np.zeros_like(states[:, :1]), states], axis=1))
+    return Section(values={
+        "ce_loss_none": f"{out['none'][1]:.0e}", "ce_blow": blow if blow is not None else "never", "ce_loss_clip": f"{loss:.1e}",
+        "ce_test_clip": f"{train.evaluate(model, (x_test, y_test), 'mse'):.1e}",
+        "ce_norm_clip": f"{linalg.spectral_norm(W):.2f}",
+        "ce_trunc5": f"{trunc[5]:.1e}", "ce_trunc20": f"{trunc[20]:.1e}",
+        "ce_out_scale": f"{float(full.abs().max()):.2f}",
+        "ce_frac_below": f"{100 * float(np.mean(factors < 1)):.0f}",
+    })

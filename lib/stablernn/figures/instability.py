@@ -121,3 +121,32 @@ def contraction_figure(d: Any) -> go.Figure:
     fig.update_layout(margin=dict(t=110))
     fig.update_annotations(font_size=13)
     return fig
+
+
+def step_size_figure(d: Any) -> go.Figure:
+    """Two panels: |L''(a)| against T (log) with the predicted growth; |dL/da| of clipped descent from
+    a = 1.2 against the step, constant step against steps alpha/i (log-log).
+
+    ``d`` is a :class:`stablernn.chapters.instability.StepSizeData`.
+    """
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("curvature |L''(a)| against T", "|dL/da|, clipped descent from a₀ = 1.2"))
+    colours = (BLUE, ORANGE, VERMILLION)
+    for a, curv, pred, colour in zip(d.weights, d.curvature, d.predicted, colours):
+        fig.add_trace(go.Scatter(x=d.T, y=_gaps(round_sig(np.abs(curv), 3), 1e-2, 1e40), mode="lines+markers",
+                                 marker=dict(size=5), line=dict(color=colour, width=2), name=f"a = {a:g}"), 1, 1)
+        if np.any(np.isfinite(pred)):
+            fig.add_trace(go.Scatter(x=d.T, y=_gaps(round_sig(pred, 3), 1e-2, 1e40), mode="lines",
+                                     line=dict(color=colour, dash="dash", width=1.5),
+                                     name=f"4C²T a²ᵀ/(a²−1), a = {a:g}"), 1, 1)
+    fig.add_trace(go.Scatter(x=d.steps, y=_gaps(round_sig(d.grad_fixed, 3), 1e-12, 1e8), mode="lines",
+                             line=dict(color=GREY, width=2), name="constant step 0.01"), 1, 2)
+    fig.add_trace(go.Scatter(x=d.steps, y=_gaps(round_sig(d.grad_decay, 3), 1e-12, 1e8), mode="lines",
+                             line=dict(color=GREEN, width=2.5), name="steps 0.01 / i"), 1, 2)
+    fig.update_xaxes(title_text="sequence length T", row=1, col=1)
+    fig.update_yaxes(type="log", exponentformat="power", title_text="|L''(a)|", row=1, col=1)
+    fig.update_xaxes(type="log", exponentformat="power", title_text="step i", row=1, col=2)
+    fig.update_yaxes(type="log", exponentformat="power", title_text="|dL/da|", row=1, col=2)
+    themed(fig, title="Curvature of the loss grows like T a<sup>2T</sup>: a fixed step overshoots, decaying steps settle",
+           height=440)
+    return fig
