@@ -26,6 +26,7 @@ __all__ = ["outputs", "input_bound", "certificate", "contraction", "gradient_vs_
            "truncated_outputs", "cost"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+METRIC_NAMES = {"ce": "perplexity", "bce": "binary cross-entropy per step (nats)", "mse": "squared error per step"}
 _WINDOW_STEPS = 1 << 18  # windows × k per forward pass of the truncated model: bounds its memory
 
 
@@ -223,7 +224,7 @@ def truncation_curve(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, m
             values.append(float(loss_fn(out[:, None], y[b, t][:, None])[:, 0].mean()))
     metric = [_metric(loss_name, v) for v in values]
     full = _metric(loss_name, full_loss)
-    return {"metric": "perplexity" if loss_name == "ce" else f"{loss_name} loss per step",
+    return {"metric": METRIC_NAMES.get(loss_name, "loss per step"),
             "k": list(ks), "values": metric, "full": full, "relative_gap": [v / full - 1 for v in metric],
             "tolerance": tolerance, "k_within": dynamics.smallest_k_within(ks, metric, full, tolerance)}
 

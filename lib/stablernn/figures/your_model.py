@@ -6,7 +6,7 @@ so that the report, the chapter and a reader's own notebook draw the same pictur
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -32,7 +32,9 @@ def contraction_figure(contraction: dict) -> go.Figure:
     fig.add_vline(x=1.0, line=dict(color="#222", width=1.5, dash="dot"))
     below = contraction[contraction["theorem_norm"]]["fraction_below_1"]
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(title_text="norm of the one-step Jacobian ∂s<sub>t</sub>/∂s<sub>t−1</sub>")
+    top = max(float(contraction[n]["histogram"]["edges"][-1]) for n in ("l2", "linf"))
+    fig.update_xaxes(title_text="norm of the one-step Jacobian ∂s<sub>t</sub>/∂s<sub>t−1</sub>",
+                     range=[0, 1.03 * max(top, 1.2)])  # from 0, so that the line at 1 is always in view
     fig.update_yaxes(title_text="share of measured steps", tickformat=".0%")
     themed(fig, title=f"(b) Contraction along the data<br><sup>{below:.0%} of steps contract in the theorem's "
                       "norm; dotted line: 1</sup>", height=430)
@@ -84,29 +86,33 @@ def truncation_figure(truncation: dict) -> go.Figure:
     return legend_above_plot(fig, top=110)
 
 
-def compare_figure(diagnoses: Mapping[str, dict]) -> go.Figure:
-    """Several diagnoses side by side: gradient against lag (with bands) and the relative gap of the
-    truncated model against k. ``diagnoses`` maps a name to ``Diagnosis.to_dict()``."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
-                        subplot_titles=("gradient against lag", "truncated metric / full − 1"))
-    for i, (name, d) in enumerate(diagnoses.items()):
+def compare_figure(groups: Mapping[str, Sequence[dict]]) -> go.Figure:
+    """Trainings side by side, one line per seed: gradient against lag and the relative gap of the
+    truncated model against k. ``groups`` maps a training's name to its seeds' ``Diagnosis.to_dict()``."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16,
+                        subplot_titles=("gradient against lag", "truncated / full − 1"))
+    for i, (name, runs) in enumerate(groups.items()):
         colour = PALETTE[i % len(PALETTE)]
-        g, t = d["gradient"], d["truncation"]
-        _band(fig, g["lags"], g["low"], g["high"], colour, name, 1, 1)
-        fig.add_trace(go.Scatter(x=g["lags"], y=round_sig(log_clip(g["mean"], 1e-30)), mode="lines",
-                                 line=dict(color=colour, width=2.5), name=name, legendgroup=name), 1, 1)
-        gap = np.maximum(np.asarray(t["values"], float) / float(t["full"]) - 1, 1e-6)
-        fig.add_trace(go.Scatter(x=t["k"], y=round_sig(gap), mode="lines+markers", line=dict(color=colour, width=2.5),
-                                 name=name, legendgroup=name, showlegend=False,
-                                 hovertemplate="k = %{x}<br>gap %{y:.2%}<extra>" + name + "</extra>"), 1, 2)
-    tol = float(next(iter(diagnoses.values()))["truncation"]["tolerance"])
+        for j, d in enumerate(runs):
+            g, t = d["gradient"], d["truncation"]
+            line = dict(color=colour, width=2)
+            fig.add_trace(go.Scatter(x=g["lags"], y=round_sig(log_clip(g["mean"], 1e-30)), mode="lines", line=line,
+                                     name=name, legendgroup=name, showlegend=j == 0,
+                                     hovertemplate=f"seed {j}: " + "lag %{x}, %{y:.3g}<extra>" + name + "</extra>"),
+                          1, 1)
+            gap = np.maximum(np.asarray(t["values"], float) / float(t["full"]) - 1, 1e-6)
+            fig.add_trace(go.Scatter(x=t["k"], y=round_sig(gap), mode="lines+markers", line=line, marker_size=5,
+                                     name=name, legendgroup=name, showlegend=False,
+                                     hovertemplate=f"seed {j}: " + "k = %{x}, gap %{y:.2%}<extra>" + name + "</extra>"),
+                          1, 2)
+    tol = float(next(iter(groups.values()))[0]["truncation"]["tolerance"])
     fig.add_hline(y=tol, line=dict(color=GREY, width=1, dash="dot"), row=1, col=2)
-    fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂ loss<sub>T</sub> / ∂ s<sub>T−i</sub>‖₂",
+    fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂ℓ<sub>T</sub> / ∂s<sub>T−i</sub>‖₂",
                      row=1, col=1)
-    fig.update_yaxes(type="log", exponentformat="power", title_text="relative gap (floor 10<sup>−6</sup>)",
-                     row=1, col=2)
+    fig.update_yaxes(type="log", exponentformat="power", title_text="relative gap", row=1, col=2)
     fig.update_xaxes(title_text="lag i", row=1, col=1)
     fig.update_xaxes(type="log", dtick=np.log10(2), tickformat="d", title_text="context k", row=1, col=2)
-    themed(fig, title="Two trainings of one architecture, diagnosed<br><sup>left: band = 95 % bootstrap "
-                      f"interval of the mean; right: dotted = {tol:.0%}</sup>", height=480)
+    themed(fig, title="Two trainings of one architecture, diagnosed<br><sup>one line per seed (mean over "
+                      f"sequences); dotted: {tol:.0%}; gaps below 10<sup>−6</sup> drawn at 10<sup>−6</sup></sup>",
+           height=480)
     return pin_header(fig, title_px=14, legend_px=62, top=130, l=80)
