@@ -288,6 +288,6 @@ def test_figures_draw_no_nan_for_a_collapsing_gradient():
     d = D(TokenLM(nn.RNN), _tokens(), **_quiet()).to_dict()
     d["gradient"]["mean"] = [1.0] + [0.0] * 7
     d["gradient"]["low"] = d["gradient"]["high"] = d["gradient"]["mean"]
-    for fig in (figures.gradient_figure(d["gradient"]), figures.compare_figure({"a": d, "b": d})):
+    for fig in (figures.gradient_figure(d["gradient"]), figures.compare_figure({"a": [d, d], "b": [d]})):
         for trace in fig.data:
             assert all(v is None or math.isfinite(v) for v in trace.y)
