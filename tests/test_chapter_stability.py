@@ -43,7 +43,7 @@ def test_recalled_lstm_condition_has_zero_margin_on_the_chapters_example():
     f_bar = 0.6
     for key, r in {"W_i": 1 - f_bar, "W_o": 1 - f_bar, "W_z": (1 - f_bar) / 4, "W_f": (1 - f_bar) ** 2}.items():
         p[key] = p[key] * (r / linalg.inf_norm(p[key]))
-    assert f"{stability.lstm_contraction_factor(p, f_bar):.6f}" == "1.000000"
+    assert f"{stability.lstm_contraction_factor(stability.lstm_block_norms(p), f_bar):.6f}" == "1.000000"
 
 
 def test_lstm_contraction_check_of_the_chapter():

@@ -99,7 +99,7 @@ def test_lstm_condition_gives_contraction_in_l_inf(n, m, f_target, margin, input
     assert f_bar <= f_target * (1 + 1e-9)
     report = stability.lstm_condition(p, input_bound=input_bound)
     assert report.holds and report.norm_name == "l_inf on (c, h)"
-    assert report.contraction == pytest.approx(stability.lstm_contraction_factor(p, f_bar))
+    assert report.contraction == pytest.approx(stability.lstm_contraction_factor(stability.lstm_block_norms(p), f_bar))
     B_c, N = 1.0 / (1.0 - f_bar), 200
     x = rng.uniform(-input_bound, input_bound, (N, m))
     c = rng.uniform(-B_c, B_c, (N, n))
@@ -123,9 +123,9 @@ def test_recalled_condition_has_no_margin():
     f = 0.6
     for key, r in {"W_i": 1 - f, "W_o": 1 - f, "W_z": (1 - f) / 4, "W_f": (1 - f) ** 2}.items():
         p[key] *= r / linalg.inf_norm(p[key])
-    assert stability.lstm_contraction_factor(p, f) == pytest.approx(1.0, rel=1e-12)
-    p["W_f"] *= 1.0 + 1e-6  # just outside the recalled condition: no certificate
-    assert not stability.lstm_condition(p, forget_bound=f).holds
+    assert stability.lstm_contraction_factor(stability.lstm_block_norms(p), f) == pytest.approx(1.0, rel=1e-12)
+    p["W_f"] *= 1.0 + 1e-6  # just outside the corollary's block conditions: lambda > 1
+    assert stability.lstm_contraction_factor(stability.lstm_block_norms(p), f) > 1
 
 
 def test_lstm_without_the_condition_can_expand():
@@ -227,8 +227,8 @@ def test_project_lstm_makes_the_condition_hold_and_is_the_row_projection(n, f, m
         np.testing.assert_allclose(out[rows], linalg.project_rows_l1(W[rows], radii[key]), rtol=1e-12, atol=1e-15)
     p = dynamics.random_lstm_params(n, 2, seed=seed)
     p.update({key: out[block * n : (block + 1) * n] for block, key in enumerate(("W_i", "W_f", "W_z", "W_o"))})
-    report = stability.lstm_condition(p, forget_bound=f)
-    assert report.holds and report.contraction <= 1 - margin * (1 - f) + 1e-12
+    lam = stability.lstm_contraction_factor(stability.lstm_block_norms(p), f)
+    assert lam <= 1 - margin * (1 - f) + 1e-12
 
 
 def test_project_lstm_on_a_torch_module_then_check():
@@ -236,9 +236,15 @@ def test_project_lstm_on_a_torch_module_then_check():
     lstm = torch.nn.LSTM(2, 4).double()
     with torch.no_grad():
         lstm.weight_hh_l0.mul_(10.0)
-    assert not stability.lstm_condition(stability.lstm_params_from_torch(lstm), forget_bound=0.5).holds
+    with torch.no_grad():
+        lstm.bias_ih_l0[4:8] += 6.0  # a forget gate held open by its bias
+    assert not stability.lstm_condition(stability.lstm_params_from_torch(lstm)).holds
     stability.project_lstm_(lstm.weight_hh_l0, forget_bound=0.5)
-    assert stability.lstm_condition(stability.lstm_params_from_torch(lstm), forget_bound=0.5).holds
+    assert not stability.lstm_condition(stability.lstm_params_from_torch(lstm)).holds  # the blocks alone: no
+    stability.project_forget_gate_(lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0, 0.5, 1.0)
+    p = stability.lstm_params_from_torch(lstm)
+    assert stability.forget_gate_bound(p, 1.0) <= 0.5
+    assert stability.lstm_condition(p, input_bound=1.0).holds
 
 
 # ------------------------------------------------------------ LSTMs with a prescribed certificate
@@ -353,7 +359,8 @@ P = dynamics.random_lstm_params(2, 2, seed=0)
 BAD_INPUT = [
     ("lipschitz = 0", lambda: stability.rnn_condition(I2, lipschitz=0.0), ValueError, "lipschitz"),
     ("non-square A", lambda: stability.linear_condition(np.ones((2, 3))), ValueError, "A must be a square"),
-    ("forget_bound > 1", lambda: stability.lstm_condition(P, forget_bound=1.5), ValueError, "forget_bound"),
+    ("forget_bound > 1", lambda: stability.lstm_contraction_factor(stability.lstm_block_norms(P), 1.5), ValueError,
+     "forget_bound"),
     ("forget_bound = 1 radii", lambda: stability.lstm_block_radii(1.0), ValueError, "forget_bound"),
     ("margin = 0", lambda: stability.lstm_block_radii(0.5, margin=0.0), ValueError, "margin"),
     ("negative input_bound", lambda: stability.forget_gate_bound(P, -1.0), ValueError, "input_bound"),
@@ -362,8 +369,8 @@ BAD_INPUT = [
     ("max_norm = 0", lambda: stability.project_rnn_(torch.eye(2), max_norm=0.0), ValueError, "max_norm"),
     ("weight_hh not 4n x n", lambda: stability.project_lstm_(torch.eye(4), 0.5), ValueError, "weight_hh"),
     ("not an LSTM", lambda: stability.lstm_params_from_torch(torch.nn.GRU(2, 2)), TypeError, "lstm_module"),
-    ("two layers", lambda: stability.lstm_params_from_torch(torch.nn.LSTM(2, 2, num_layers=2)), ValueError,
-     "lstm_module"),
+    ("layer out of range", lambda: stability.lstm_params_from_torch(torch.nn.LSTM(2, 2, num_layers=2), layer=2),
+     ValueError, "layer"),
     ("certificate lam = 1", lambda: stability.sample_stable_lstm(3, 2, 1.0), ValueError, "lam"),
     ("target below radius", lambda: stability.lyapunov_certificate(linalg.nonnormal_example(0.9, 1.0), target=0.8),
      ValueError, "target"),

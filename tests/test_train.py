@@ -106,10 +106,12 @@ def test_without_projection_the_spectral_norm_is_not_bounded():
 def test_stable_lstm_satisfies_the_stability_condition_after_training():
     torch.manual_seed(0)
     x, y = _running_sum_task()
-    model = LSTMModel(2, 8, 1, stable=True, forget_bound=0.6)
+    bound = float(x.abs().max())  # the certificate covers inputs up to the data's largest
+    model = LSTMModel(2, 8, 1, stable=True, forget_bound=0.6, input_bound=bound)
     train(model, (x, y), epochs=3, lr=5e-2, batch_size=16, progress=False)  # model.stable: projects
-    report = stability.lstm_condition(stability.lstm_params_from_torch(model.rnn), forget_bound=0.6)
-    assert report.holds and report.contraction < 1.0
+    report = stability.lstm_condition(stability.lstm_params_from_torch(model.rnn), input_bound=bound)
+    assert report.holds and report.contraction < 1.0  # from the weights: no assumed forget-gate bound
+    assert model.certificate().contraction == report.contraction
 
 
 def test_early_stopping_restores_the_best_weights():
@@ -307,3 +309,56 @@ def test_projection_needs_a_recurrent_model():
         train(TCN(2, 1, channels=4, levels=1), (x, y), project=True, progress=False)
     with pytest.raises(ValueError, match="^mode"):
         train(TCN(2, 1, channels=4, levels=1), (x, y), mode="tbptt", k=2, progress=False)
+
+
+def _forget_gates(model, x):
+    """Every forget gate of a one-layer LSTMModel along its trajectories on x (N, T, m)."""
+    from stablernn.experiments.datastability import unroll
+
+    n = model.hidden_size
+    with torch.no_grad():
+        states = torch.stack(unroll(model, x), dim=1)
+        prev = torch.cat([states.new_zeros(states.shape[0], 1, 2 * n), states[:, :-1]], dim=1)
+        rnn = model.rnn
+        pre = x @ rnn.weight_ih_l0.T + prev[..., n:] @ rnn.weight_hh_l0.T + rnn.bias_ih_l0 + rnn.bias_hh_l0
+        return torch.sigmoid(pre[..., n:2 * n])
+
+
+@pytest.fixture(scope="module")
+def briefly_trained_lstms():
+    """The quick music configuration's LSTMs, unconstrained and certified stable, on real chorales."""
+    from stablernn.experiments import music
+
+    torch.set_num_threads(1)
+    splits = music.load_splits(quick=True, progress=False)
+    data = {s: music.tensors(splits[s]) for s in ("train", "valid", "test")}
+    out = {}
+    for name in ("lstm", "lstm-stable"):
+        model = build_model(name, 88, 16, 88, seed=0)
+        train(model, data["train"], data["valid"], loss="bce", epochs=4, lr=2e-2, batch_size=4, clip=1.0,
+              progress=False)
+        out[name] = model.eval()
+    return out, data["test"]
+
+
+def test_a_trained_stable_lstm_is_certified_and_contracts_along_test_data(briefly_trained_lstms):
+    """Its forget gates never exceed the enforced bound on test data, and no measured one-step l_inf
+    Jacobian exceeds the lambda certified from the weights."""
+    from stablernn import diagnose
+
+    models, (X, Y, mask) = briefly_trained_lstms
+    model = models["lstm-stable"]
+    cert = model.certificate()
+    assert cert.holds and cert.contraction < 1
+    gates = _forget_gates(model, X)[mask.bool()]
+    assert float(gates.max()) <= model.forget_bound
+    d = diagnose(model, (X, Y, mask), progress=False, lags=4, samples=300, ks=[1, 2])
+    assert d.certificate["holds"] and d.certificate["lam"] == pytest.approx(cert.contraction, rel=1e-9)
+    assert d.contraction["linf"]["max"] <= cert.contraction
+
+
+def test_the_unconstrained_lstm_is_not_certified(briefly_trained_lstms):
+    models, (X, _, mask) = briefly_trained_lstms
+    model = models["lstm"]
+    assert not model.certificate().holds
+    assert float(_forget_gates(model, X)[mask.bool()].max()) > 0.5  # its gates open past the stable one's bound

@@ -173,12 +173,17 @@ class LSTMModel(_RecurrentModel):
     input_size, hidden_size, output_size : int >= 1
         Input features (or embedding dimension with ``vocab_size``), state size, outputs per step.
     stable : bool
-        If True, ``project_()`` (and the constructor) projects the recurrent blocks onto the
-        sufficient condition for contraction of ``stability.project_lstm_``.
+        If True, ``project_()`` (and the constructor) makes the model certified stable (Chapter 4):
+        the recurrent blocks onto ``stability.project_lstm_``'s balls, the forget-gate biases
+        lowered by ``stability.project_forget_gate_`` so that every forget gate stays below
+        ``forget_bound`` for inputs with ``||x_t||_inf <= input_bound``, and, with an embedding,
+        its entries clipped to ``[-input_bound, input_bound]``. ``certificate()`` then holds.
     forget_bound : float in (0, 1)
-        The bound ``f_bar`` on the forget gate that the condition is stated for. The projection
-        acts on the recurrent blocks only: that the forget gate really stays below ``f_bar`` is an
-        assumption (check it with ``stability.forget_gate_bound``).
+        The bound ``f_bar`` on the forget gate that the projection enforces.
+    input_bound : float > 0
+        The bound on the inputs the certificate covers (1 for 0/1 piano rolls; the clip of the
+        embedding). Dropout, active only in training, scales inputs beyond it; the certificate is
+        for the model in evaluation.
     num_layers : int >= 1;  vocab_size : int >= 1 or None;  dropout : float in [0, 1)
         Stacked layers; token inputs through an embedding; dropout on embeddings and readout inputs.
     """
@@ -191,6 +196,7 @@ class LSTMModel(_RecurrentModel):
         stable: bool = False,
         forget_bound: float = 0.5,
         *,
+        input_bound: float = 1.0,
         num_layers: int = 1,
         vocab_size: int | None = None,
         dropout: float = 0.0,
@@ -200,6 +206,7 @@ class LSTMModel(_RecurrentModel):
         )
         self.stable = check_choice("stable", stable, (True, False))
         self.forget_bound = check_float("forget_bound", forget_bound, low=0.0, high=1.0, low_open=True, high_open=True)
+        self.input_bound = check_float("input_bound", input_bound, low=0.0, low_open=True)
         if self.stable:
             self.project_()
 
@@ -208,9 +215,29 @@ class LSTMModel(_RecurrentModel):
 
     @torch.no_grad()
     def project_(self) -> None:
-        """Project each layer's stacked recurrent matrix (4n × n) onto the stable set, in place."""
-        for weight in self.recurrent_weights():
+        """Make the model certified stable, in place: per layer, the recurrent blocks, then the
+        forget-gate biases (layer 0 for inputs up to ``input_bound``, later layers for ``|h| <= 1``);
+        with an embedding, its entries clipped to ``input_bound`` first."""
+        if self.embedding is not None:
+            self.embedding.weight.clamp_(-self.input_bound, self.input_bound)
+        rnn = self.rnn
+        for layer, weight in enumerate(self.recurrent_weights()):
             stability.project_lstm_(weight.data, self.forget_bound)
+            stability.project_forget_gate_(
+                getattr(rnn, f"weight_ih_l{layer}").data, weight.data, getattr(rnn, f"bias_ih_l{layer}").data,
+                getattr(rnn, f"bias_hh_l{layer}").data, self.forget_bound, self.input_bound if layer == 0 else 1.0)
+
+    def certificate(self, input_bound: float | None = None) -> "stability.StabilityReport":
+        """The certificate from the weights (``stability.lstm_condition``), for inputs up to
+        ``input_bound`` (default: the embedding's largest entry, else ``self.input_bound``); with
+        several layers, the worst layer's (later layers read ``|h| <= 1``)."""
+        if input_bound is None:
+            input_bound = (float(self.embedding.weight.detach().abs().max()) if self.embedding is not None
+                           else self.input_bound)
+        reports = [stability.lstm_condition(stability.lstm_params_from_torch(self.rnn, layer),
+                                            input_bound=input_bound if layer == 0 else 1.0)
+                   for layer in range(self.num_layers)]
+        return max(reports, key=lambda r: r.contraction)
 
 
 def truncated_forward(model: nn.Module, x: torch.Tensor, k: int) -> torch.Tensor:

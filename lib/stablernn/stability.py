@@ -23,11 +23,13 @@ __all__ = [
     "linear_condition",
     "rnn_condition",
     "forget_gate_bound",
+    "lstm_block_norms",
     "lstm_contraction_factor",
     "lstm_condition",
     "lstm_block_radii",
     "project_rnn_",
     "project_lstm_",
+    "project_forget_gate_",
     "lstm_params_from_torch",
 ]
 
@@ -121,22 +123,30 @@ def forget_gate_bound(params: Any, input_bound: float = 1.0) -> float:
     return float(np.max(_sigmoid(rows)))
 
 
-def lstm_contraction_factor(params: Any, forget_bound: float) -> float:
-    """The factor ``lambda`` of ``lstm_condition`` for a given bound on the forget gate (inf if f >= 1)."""
+def lstm_block_norms(params: Any) -> dict[str, float]:
+    """The induced l_inf norms (largest absolute row sums) of the recurrent blocks ``W_i, W_f, W_z, W_o``."""
     p = _lstm_params(params)
+    return {g: linalg.inf_norm(p[f"W_{g}"]) for g in "ifzo"}
+
+
+def lstm_contraction_factor(norms: dict[str, float], forget_bound: float) -> float:
+    """The formula of ``lambda`` (Chapter 4) for block norms ``norms`` (keys "i", "f", "z", "o") and a
+    forget-gate bound; inf if the bound is 1. A model's certificate is ``lstm_condition``, which
+    computes the bound from the weights."""
     f = check_float("forget_bound", forget_bound, low=0.0, high=1.0)
     if f >= 1.0:
         return float("inf")
-    norm = {g: linalg.inf_norm(p[f"W_{g}"]) for g in "ifzo"}
-    return f + norm["z"] + (norm["i"] + norm["o"]) / 4.0 + norm["f"] / (4.0 * (1.0 - f))
+    return f + norms["z"] + (norms["i"] + norms["o"]) / 4.0 + norms["f"] / (4.0 * (1.0 - f))
 
 
-def lstm_condition(params: Any, forget_bound: float | None = None, input_bound: float = 1.0) -> StabilityReport:
-    """Sufficient condition for one-step contraction of the LSTM state ``(c, h)`` in l_inf.
+def lstm_condition(params: Any, input_bound: float = 1.0) -> StabilityReport:
+    """The LSTM's certificate: one-step contraction of the state ``(c, h)`` in l_inf, from the weights
+    and a bound on the inputs alone.
 
     Norm: ``||(c, h)|| = max(||c||_inf, ||h||_inf)``; ``||W||_inf`` is the largest absolute row
-    sum. Let ``f_bar < 1`` bound every forget gate (``forget_bound``, or ``forget_gate_bound``
-    from the weights). Since ``|i z| < 1``, ``c_0 = 0`` gives ``||c_t||_inf <= B_c = 1 / (1 - f_bar)``,
+    sum. ``f_bar = forget_gate_bound(params, input_bound)`` bounds every forget gate for inputs with
+    ``||x_t||_inf <= input_bound`` (no assumed bound is accepted). Since ``|i z| < 1``, ``c_0 = 0``
+    gives ``||c_t||_inf <= B_c = 1 / (1 - f_bar)``,
     and ``h = o tanh(c)`` gives ``||h_t||_inf <= 1``: the set
     ``S = {||h||_inf <= 1, ||c||_inf <= B_c}`` is invariant, and contraction is claimed on S.
 
@@ -153,34 +163,29 @@ def lstm_condition(params: Any, forget_bound: float | None = None, input_bound: 
 
         ``lambda = f_bar + ||W_z|| + (||W_i|| + ||W_o||) / 4 + ||W_f|| / (4 (1 - f_bar))``
 
-    (all norms induced l_inf), and the condition is ``lambda < 1``. The condition recalled from
-    the paper, ``||W_i||, ||W_o|| <= 1 - f_bar``, ``||W_z|| <= (1 - f_bar)/4``,
-    ``||W_f|| < (1 - f_bar)^2``, gives each of the four weight terms at most (1 - f_bar)/4, so
-    lambda < 1: it is sufficient, with no margin (lambda -> 1 at its boundary).
-    ``lstm_block_radii`` uses the same split with a margin.
+    (all norms induced l_inf), and the condition is ``lambda < 1``. Block conditions follow as a
+    corollary: ``||W_i||, ||W_o|| <= 1 - f_bar``, ``||W_z|| <= (1 - f_bar)/4``,
+    ``||W_f|| <= (1 - f_bar)^2`` give each of the four weight terms at most (1 - f_bar)/4, so
+    lambda <= 1, with no margin (lambda = 1 on their boundary). ``lstm_block_radii`` uses the same
+    split with a margin.
 
     Parameters
     ----------
     params : dict
         LSTM parameters (see ``dynamics.lstm_trajectory``).
-    forget_bound : float or None
-        In [0, 1], an assumed bound on ``sup_t ||f_t||_inf``; None: compute it
-        with ``forget_gate_bound(params, input_bound)``.
     input_bound : float
-        >= 0, bound on ``||x_t||_inf`` (used when forget_bound is None).
+        >= 0, bound on ``||x_t||_inf`` (0/1 piano rolls: 1; an embedding: its largest entry).
 
     Returns
     -------
     StabilityReport with contraction lambda (inf when f_bar = 1), norm "l_inf on (c, h)".
     """
     p = _lstm_params(params)
-    if forget_bound is None:
-        f = forget_gate_bound(p, input_bound)
-    else:
-        f = check_float("forget_bound", forget_bound, low=0.0, high=1.0)
-    lam = lstm_contraction_factor(p, f)
-    norm = ", ".join(f"||W_{g}||_inf = {linalg.inf_norm(p[f'W_{g}']):.4g}" for g in "ifzo")
-    detail = f"forget-gate bound {f:.4g}; {norm}; lambda = {lam:.4g}"
+    f = forget_gate_bound(p, input_bound)
+    norms = lstm_block_norms(p)
+    lam = lstm_contraction_factor(norms, f)
+    norm = ", ".join(f"||W_{g}||_inf = {norms[g]:.4g}" for g in "ifzo")
+    detail = f"forget-gate bound {f:.4g} (from the weights, ||x||_inf <= {input_bound:g}); {norm}; lambda = {lam:.4g}"
     return StabilityReport(bool(lam < 1.0), lam, "l_inf on (c, h)", detail)
 
 
@@ -210,12 +215,12 @@ def lstm_block_radii(forget_bound: float, margin: float = 1e-3) -> dict[str, flo
 # ---------------------------------------------------------------------- in-place projections
 
 
-def _check_tensor(name: str, value: Any) -> Any:
+def _check_tensor(name: str, value: Any, ndim: int = 2) -> Any:
     import torch
 
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    check_array(name, value, ndim=2)
+    check_array(name, value, ndim=ndim)
     return value
 
 
@@ -323,9 +328,9 @@ def project_lstm_(weight_hh: Any, forget_bound: float, margin: float = 1e-3) -> 
     out x in, so ``||W||_inf`` is a sum along each **row**. Every row of block ``W_g`` is
     projected onto the l1 ball of radius ``lstm_block_radii(forget_bound, margin)["W_g"]``
     (exact Euclidean projection; rows inside are unchanged). Then
-    ``lstm_condition(params, forget_bound)`` holds with lambda <= 1 - margin (1 - forget_bound);
-    ``forget_bound`` is an assumption on the forget gate that the caller must ensure (check it
-    with ``forget_gate_bound``).
+    ``lstm_contraction_factor(lstm_block_norms(p), forget_bound) <= 1 - margin (1 - forget_bound)``.
+    That the forget gate stays below ``forget_bound`` is the job of ``project_forget_gate_``, which
+    must follow; only the two together certify the LSTM (``lstm_condition``).
 
     Parameters
     ----------
@@ -348,16 +353,50 @@ def project_lstm_(weight_hh: Any, forget_bound: float, margin: float = 1e-3) -> 
             _project_rows_l1_torch_(weight_hh[block * n : (block + 1) * n], radii[key])
 
 
-def lstm_params_from_torch(lstm_module: Any) -> dict[str, np.ndarray]:
-    """Parameters of a single-layer, unidirectional ``torch.nn.LSTM`` in the ``dynamics`` format.
+FORGET_SLACK = 1e-4  # logit-space room below the bound, so float32 storage cannot cross it
 
-    Splits ``weight_hh_l0`` / ``weight_ih_l0`` into the blocks i, f, g (= z), o and adds the two
-    biases ``b_ih + b_hh`` (zeros if the module has no bias).
+
+def project_forget_gate_(weight_ih: Any, weight_hh: Any, bias_ih: Any, bias_hh: Any, forget_bound: float,
+                         input_bound: float) -> None:
+    """In place: lower forget-gate biases so that ``f_t <= forget_bound`` for every state and every
+    input with ``||x_t||_inf <= input_bound`` (Chapter 4's certified LSTM).
+
+    Row j of the forget gate reads ``W_f[j] h + U_f[j] x + b_j`` with ``|h| <= 1``, so
+    ``f_j <= sigmoid(||W_f[j]||_1 + input_bound ||U_f[j]||_1 + b_j)`` (sigmoid is increasing). Where
+    that argument exceeds ``logit(forget_bound)``, ``bias_ih``'s entry is lowered by the excess (plus
+    ``FORGET_SLACK``); the weights are unchanged. Afterwards ``forget_gate_bound`` of the layer is at
+    most ``forget_bound``. Tensors are PyTorch's, blocks in gate order i, f, g, o; ``bias_hh`` may be None.
+    """
+    import torch
+
+    for name, t in (("weight_ih", weight_ih), ("weight_hh", weight_hh)):
+        _check_tensor(name, t)
+    _check_tensor("bias_ih", bias_ih, ndim=1)
+    n = weight_hh.shape[1]
+    if weight_hh.shape[0] != 4 * n or weight_ih.shape[0] != 4 * n or bias_ih.shape[0] != 4 * n:
+        raise ValueError(f"weight_ih, weight_hh and bias_ih must have 4n = {4 * n} rows (gates i, f, g, o), got "
+                         f"{tuple(weight_ih.shape)}, {tuple(weight_hh.shape)}, {tuple(bias_ih.shape)}")
+    f = check_float("forget_bound", forget_bound, low=0.0, high=1.0, low_open=True, high_open=True)
+    bound = check_float("input_bound", input_bound, low=0.0)
+    rows = slice(n, 2 * n)  # the forget block
+    with torch.no_grad():
+        b = bias_ih[rows].double() + (0.0 if bias_hh is None else bias_hh[rows].double())
+        reach = (weight_hh[rows].double().abs().sum(1) + bound * weight_ih[rows].double().abs().sum(1) + b)
+        excess = (reach - (_logit(f) - FORGET_SLACK)).clamp(min=0.0)
+        bias_ih[rows] -= excess.to(bias_ih.dtype)
+
+
+def lstm_params_from_torch(lstm_module: Any, layer: int = 0) -> dict[str, np.ndarray]:
+    """Parameters of one layer of a unidirectional ``torch.nn.LSTM`` in the ``dynamics`` format.
+
+    Splits ``weight_hh_l{layer}`` / ``weight_ih_l{layer}`` into the blocks i, f, g (= z), o and adds
+    the two biases ``b_ih + b_hh`` (zeros if the module has no bias).
 
     Parameters
     ----------
     lstm_module : torch.nn.LSTM
-        With num_layers = 1, bidirectional = False, proj_size = 0.
+        With bidirectional = False, proj_size = 0.
+    layer : int in [0, num_layers)
 
     Returns
     -------
@@ -367,17 +406,18 @@ def lstm_params_from_torch(lstm_module: Any) -> dict[str, np.ndarray]:
 
     if not isinstance(lstm_module, torch.nn.LSTM):
         raise TypeError(f"lstm_module must be a torch.nn.LSTM, got {type(lstm_module).__name__}")
-    if lstm_module.num_layers != 1 or lstm_module.bidirectional or lstm_module.proj_size != 0:
+    if lstm_module.bidirectional or lstm_module.proj_size != 0:
         raise ValueError(
-            "lstm_module must have num_layers=1, bidirectional=False, proj_size=0, got "
-            f"num_layers={lstm_module.num_layers}, bidirectional={lstm_module.bidirectional}, "
-            f"proj_size={lstm_module.proj_size}"
+            "lstm_module must have bidirectional=False, proj_size=0, got "
+            f"bidirectional={lstm_module.bidirectional}, proj_size={lstm_module.proj_size}"
         )
+    layer = check_int("layer", layer, low=0, high=lstm_module.num_layers - 1)
     n = lstm_module.hidden_size
-    W = lstm_module.weight_hh_l0.detach().cpu().double().numpy()
-    U = lstm_module.weight_ih_l0.detach().cpu().double().numpy()
+    W = getattr(lstm_module, f"weight_hh_l{layer}").detach().cpu().double().numpy()
+    U = getattr(lstm_module, f"weight_ih_l{layer}").detach().cpu().double().numpy()
     if lstm_module.bias:
-        b = (lstm_module.bias_ih_l0 + lstm_module.bias_hh_l0).detach().cpu().double().numpy()
+        b = (getattr(lstm_module, f"bias_ih_l{layer}") + getattr(lstm_module, f"bias_hh_l{layer}"))
+        b = b.detach().cpu().double().numpy()
     else:
         b = np.zeros(4 * n)
     params = {}
