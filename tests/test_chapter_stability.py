@@ -190,8 +190,23 @@ def test_sections_give_every_value_the_chapter_glues():
         "transient_example": lambda: chapter.transient_example(),
         "transient_answers": lambda: chapter.transient_answers(),
         "lstm_check": lambda: chapter.lstm_check(forget_bound=0.6),
+        "certified_lstm": lambda: chapter.certified_lstm(forget_bound=0.5, input_bound=1.0),
         "projection_example": lambda: chapter.projection_example(),
         "projection_cost": lambda: chapter.projection_cost(sizes=(32, 64, 128, 256)),
     })
     assert float(values["pgd_norm_pgd"]) <= chapter.PROJECTION_NORM + 1e-3
     assert values["cost_n"] == 256
+
+
+def test_lyapunov_factor_is_printed_below_mu():
+    """The proposition says lambda_P < mu; the printed value must show it (not round to mu)."""
+    values = chapter.transient_example().values
+    assert float(values["tr_lyap_lam"]) < 0.95 and float(values["tr_lyap_gap"]) > 0
+
+
+def test_certified_lstm_example_gains_its_certificate_from_the_projection():
+    values = chapter.certified_lstm(forget_bound=0.5, input_bound=1.0).values
+    assert values["cl_before"] == "does not hold" and values["cl_after"] == "holds"
+    assert float(values["cl_forget_before"]) > 0.9 and float(values["cl_forget_after"]) <= 0.5
+    assert float(values["cl_lam"]) < 1
+

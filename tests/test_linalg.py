@@ -484,3 +484,16 @@ BAD_INPUT = [
 def test_bad_input_is_rejected_with_a_message_naming_the_argument(name, call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_power_iteration_estimate_converges_like_the_fourth_power_of_the_gap():
+    """Chapter 4's exercise: the returned ||W v_j|| has relative error ~ (sigma_2/sigma_1)^(4j), twice
+    the exponent of the vector's (sigma_2/sigma_1)^(2j)."""
+    ratio = 0.9
+    W = np.diag([1.0, ratio, 0.5, 0.3])
+    start = np.array([1.0, 1.0, 1.0, 1.0])
+    errors = [1.0 - linalg.power_iteration(W, n_iter=j, tol=0.0, start=start)[0] for j in range(5, 25)]
+    rates = np.array(errors[1:]) / np.array(errors[:-1])
+    assert rates[-1] == pytest.approx(ratio ** 4, rel=0.02)
+    assert not rates[-1] == pytest.approx(ratio ** 2, rel=0.1)
+

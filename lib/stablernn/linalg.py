@@ -126,8 +126,10 @@ def power_iteration(
 ) -> tuple[float, np.ndarray]:
     """Power iteration on ``W^T W``: an estimate of ``||W||_2`` and of its top right singular vector.
 
-    The estimate ``||W v||`` with ``||v|| = 1`` never exceeds the true value and converges at the
-    rate ``(sigma_2 / sigma_1)^2`` per iteration; it stops early once the relative change is
+    The estimate ``||W v||`` with ``||v|| = 1`` never exceeds the true value. The vector ``v``
+    approaches the top right singular vector at the rate ``(sigma_2 / sigma_1)^2`` per iteration;
+    the estimate, the square root of a Rayleigh quotient of ``W^T W``, has an error of the order of
+    the square of the vector's, so its relative error shrinks like ``(sigma_2 / sigma_1)^4``; it stops early once the relative change is
     below ``tol``. Cost ``O(n_iter * n * m)`` instead of the ``O(n m min(n, m))`` of an SVD.
     From a start orthogonal to the top right singular vector it converges (in exact arithmetic)
     to a smaller singular value: the estimate is a lower bound, never a certificate.

@@ -19,7 +19,7 @@ from .._validate import check_choice, check_float, check_int, check_ints, check_
 from ..data.tasks import delayed_recall
 from ..figures.stability import (jacobian_figure, lstm_ratio_figure, projection_cost_figure,
                                  singular_values_figure)
-from ..models import TanhRNN
+from ..models import LSTMModel, TanhRNN
 from ..timing import best_seconds
 from ..train import evaluate, train
 from . import Section
@@ -279,7 +279,8 @@ def transient_example() -> Section:
     ex = transient(radius=0.9, coupling=1.0, horizon=60)
     lam_p, cond_p = stability.lyapunov_certificate(linalg.nonnormal_example(0.9, 1.0), target=0.95)
     return Section(values={"tr_norm": f"{ex.spectral_norm:.3f}", "tr_peak": f"{ex.peak:.2f}", "tr_kpeak": ex.k_peak,
-                           "tr_kbelow": ex.k_below_one, "tr_lyap_lam": f"{lam_p:.2f}", "tr_lyap_cond": f"{cond_p:.1f}"})
+                           "tr_kbelow": ex.k_below_one, "tr_lyap_lam": f"{lam_p:.4f}",
+                           "tr_lyap_gap": f"{0.95 - lam_p:.1e}", "tr_lyap_cond": f"{cond_p:.1f}"})
 
 
 def transient_answers() -> Section:
@@ -303,6 +304,28 @@ def lstm_check(forget_bound: float = 0.6) -> Section:
                            "lstm_violations": int(np.sum(check.measured > check.certified)),
                            "lstm_worst": f"{np.max(check.measured / check.certified):.2f}"},
                    figure=lstm_ratio_figure(check.certified, check.measured))
+
+
+def certified_lstm(forget_bound: float = 0.5, input_bound: float = 1.0) -> Section:
+    """An LSTM whose forget gates start wide open (bias +4), before and after ``LSTMModel.project_()``:
+    the forget-gate bound from the weights and the certificate (values ``cl_*``)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = LSTMModel(3, 8, 1, forget_bound=forget_bound, input_bound=input_bound)
+    n = model.hidden_size
+    with torch.no_grad():
+        model.rnn.bias_ih_l0[n:2 * n] += 4.0  # forget gates held open, as unconstrained training often leaves them
+    p_before = stability.lstm_params_from_torch(model.rnn)
+    before = model.certificate(input_bound=input_bound)
+    model.project_()
+    p_after = stability.lstm_params_from_torch(model.rnn)
+    after = model.certificate(input_bound=input_bound)
+    return Section(values={
+        "cl_fbar": f"{forget_bound:g}", "cl_bx": f"{input_bound:g}",
+        "cl_forget_before": f"{stability.forget_gate_bound(p_before, input_bound):.3f}",
+        "cl_forget_after": f"{stability.forget_gate_bound(p_after, input_bound):.3f}",
+        "cl_before": "holds" if before.holds else "does not hold",
+        "cl_after": "holds" if after.holds else "does not hold", "cl_lam": f"{after.contraction:.4f}"})
 
 
 def projection_example() -> Section:
