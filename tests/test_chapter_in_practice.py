@@ -8,13 +8,13 @@ import itertools
 import numpy as np
 import pytest
 
-from conftest import ROOT, check_sections
+from conftest import ROOT, chapter_notebook, check_sections
 from reference import MILLER_HARDT_PERPLEXITY
 from stablernn.chapters import in_practice as chapter
 from stablernn.experiments import schema
 from stablernn.presentation import explorers
 
-MUSIC, WORDLM = chapter.load_results(ROOT / "results")
+MUSIC, WORDLM, JSB = chapter.load_results(ROOT / "results")
 PAIRS = list(itertools.product(chapter.EXPERIMENTS, chapter.MODELS))
 
 
@@ -30,7 +30,7 @@ def test_every_pair_is_finite_and_projection_holds_the_constrained_norm(experime
 def test_try_it_answer_lstm_on_music():
     d = chapter.pair(MUSIC, WORDLM, "music", "LSTM")
     assert d.norm["unconstrained"] > 10  # "several tens"
-    assert d.test["stable"] <= d.test["unconstrained"]  # bounding the blocks did not cost test NLL
+    assert d.norm["stable"] < 1  # "the stable one at its bound below 1"
 
 
 def test_static_face_has_one_frame_per_pair_and_switches_axis_scale():
@@ -60,29 +60,23 @@ def test_missing_results_name_the_command(tmp_path):
 
 
 def test_chapter8_claims_music():
-    """Chapter 8, §8.2 and §8.4: every model beats the one-frame baseline; stable/unstable ratios
-    below 1 and within a few percent of it; stable models reach their best epoch sooner; the
-    unconstrained tanh RNN ends with spectral norm above 1."""
-    rows = {r["model"]: r for r in MUSIC["metrics"]["models"]}
+    """Chapter 8, §8.2 and §8.4: every model of every seed beats the one-frame baseline; the unconstrained
+    tanh RNN ends with spectral norm above 1, the stable one at its bound; the stable LSTMs are certified
+    from their weights and the unconstrained ones are not."""
     logistic = MUSIC["metrics"]["baselines"]["logistic_previous_frame"]
-    assert all(r["test_nll"] < logistic < MUSIC["metrics"]["baselines"]["bernoulli"] for r in rows.values())
-    for kind in ("tanh", "lstm"):
-        assert 0.9 < MUSIC["metrics"]["relative_change"][kind] < 1.0
-        assert rows[f"{kind}-stable"]["history"]["best_epoch"] < rows[kind]["history"]["best_epoch"]
+    assert all(r["test_nll"] < logistic < MUSIC["metrics"]["baselines"]["bernoulli"] for r in MUSIC["metrics"]["seeds"])
+    rows = {r["model"]: r for r in MUSIC["metrics"]["models"]}
     assert rows["tanh"]["weights"]["spectral_norm_W"] > 1
     assert rows["tanh-stable"]["weights"]["spectral_norm_W"] <= MUSIC["config"]["max_norm"] + 1e-4
+    for results in (MUSIC, WORDLM):
+        for r in results["metrics"]["seeds"]:
+            if r["model"].startswith("lstm"):
+                assert r["certificate"]["holds"] == r["model"].endswith("stable"), (r["model"], r["seed"])
 
 
 def test_chapter8_claims_wordlm():
-    """Chapter 8, §8.3 and §8.4: ratios within a few percent of 1 (stable tanh RNN slightly worse,
-    stable LSTM on par); the stable models ahead at the first validation point, the unconstrained
-    ones caught up (within 2 %) by the end; the paper's numbers are as quoted."""
+    """Chapter 8, §8.3: the paper's numbers are as quoted; the unconstrained tanh RNN is not certified."""
     rows = {r["model"]: r for r in WORDLM["metrics"]["models"]}
-    ratio = WORDLM["metrics"]["relative_change"]
-    assert 1.0 < ratio["tanh"] < 1.05 and abs(ratio["lstm"] - 1) < 0.01
-    for kind in ("tanh", "lstm"):
-        stable, free = rows[f"{kind}-stable"]["history"]["valid_ppl"], rows[kind]["history"]["valid_ppl"]
-        assert stable[0] < free[0] and abs(stable[-1] / free[-1] - 1) < 0.02
     assert rows["tanh"]["weights"]["spectral_norm_W"] > 1
     published = WORDLM["published"]
     assert published["values"] == MILLER_HARDT_PERPLEXITY
@@ -90,14 +84,41 @@ def test_chapter8_claims_wordlm():
         assert published["relative_change"][kind] == pytest.approx(ppl["stable"] / ppl["unstable"], rel=1e-4)
 
 
+def _per_seed_ratio(results: dict, kind: str, metric: str) -> np.ndarray:
+    by = {(r["model"], r["seed"]): r[metric] for r in results["metrics"]["seeds"]}
+    seeds = sorted({r["seed"] for r in results["metrics"]["seeds"]})
+    return np.array([by[f"{kind}-stable", s] / by[kind, s] for s in seeds])
+
+
+def test_prose_calls_a_difference_a_finding_only_beyond_the_spread():
+    """Every stable / unstable comparison the chapter states is a glued verdict, recomputed here from
+    the per-seed rows: a finding only when the mean ratio differs from 1 by more than twice the standard
+    deviation over seeds. The prose states no comparison in words of its own."""
+    values = chapter.results_section(MUSIC, WORDLM, JSB).values
+    for prefix, results, metric in (("mu", MUSIC, "test_nll"), ("wl", WORDLM, "test_ppl"), ("jb", JSB, "test_nll")):
+        if results is None:
+            continue
+        for kind in ("tanh", "lstm"):
+            ratios = _per_seed_ratio(results, kind, metric)
+            finding = abs(ratios.mean() - 1) > 2 * ratios.std(ddof=1)
+            assert ("beyond the spread" in values[f"{prefix}_{kind}_verdict"]) == finding, (prefix, kind, ratios)
+    by = {(r["model"], r["seed"]): r["test_ppl"] for r in WORDLM["metrics"]["seeds"]}
+    gap = np.array([by["lstm", s] / by["tanh", s] for s in WORDLM["metrics"]["spread"]["seeds"]])
+    beats = gap.mean() < 1 and abs(gap.mean() - 1) > 2 * gap.std(ddof=1)
+    assert values["wl_lstm_beats_tanh"].startswith("beats") == beats
+    prose = "\n".join("".join(c["source"]) for c in chapter_notebook("in_practice")["cells"] if c["cell_type"] == "markdown")
+    for claim in ("costs nothing", "not worse", "did not cost", "as Miller & Hardt found", "slightly *better*"):
+        assert claim not in prose, claim
+
+
 # -- the chapter's worked numbers ---------------------------------------------------------------------
 
 
 def test_results_section_quotes_the_results_files():
-    section = chapter.results_section(MUSIC, WORDLM)
+    section = chapter.results_section(MUSIC, WORDLM, JSB)
     rows = {r["model"]: r for r in MUSIC["metrics"]["models"]}
     assert section.values["mu_tanh_test"] == f"{rows['tanh']['test_nll']:.2f}"
-    assert set(section.markdown) == {"mu_source", "wl_source"}
+    assert set(section.markdown) == {"mu_source", "wl_source", "jb_source"}
     assert MUSIC["meta"]["command"] in section.markdown["mu_source"]
     ratio = MILLER_HARDT_PERPLEXITY["lstm"]["stable"] / MILLER_HARDT_PERPLEXITY["lstm"]["unstable"]
     assert section.values["wl_lstm_paper_ratio"] == f"{ratio:.3f}"
@@ -106,7 +127,7 @@ def test_results_section_quotes_the_results_files():
 @pytest.mark.slow  # trains the quick music configuration (seconds; parses a few chorales on a cold cache)
 def test_sections_give_every_value_the_chapter_glues():
     values = check_sections("in_practice", {
-        "results_section": lambda: chapter.results_section(MUSIC, WORDLM),
+        "results_section": lambda: chapter.results_section(MUSIC, WORDLM, JSB),
         "quick_run": lambda: chapter.quick_run(),
     })
     assert all(float(values[f"q_{k}"]) < float(values["q_bernoulli"]) for k in ("tanh", "tanh_stable", "lstm", "lstm_stable"))

@@ -278,6 +278,7 @@ def test_json_round_trip_schema_and_offline_html(tmp_path):
     html = d.to_html(tmp_path / "d.html").read_text()
     for name in ("contraction", "gradient", "truncation"):
         assert f'id="diagnosis-{name}"' in html
+    assert f"(e) What a context of k = {d.cost['k']} costs" in html and "sequential depth" in html
     assert html.count("plotly.js v") >= 1 and "<script src=" not in html  # plotly inlined: works offline
     assert "nan" not in html.split("<script")[0].lower()
 

@@ -18,6 +18,7 @@ import torch
 
 from stablernn import linalg
 from stablernn.experiments import EXPERIMENTS, checkpoints, schema
+from stablernn.models import LABELS
 from stablernn.experiments import datastability as ds
 from stablernn.experiments.__main__ import main
 from stablernn.experiments.report import gradient_rate
@@ -94,12 +95,40 @@ def test_stable_models_satisfy_their_condition(quick_results):
             assert w["spectral_radius_W"] <= w["spectral_norm_W"] + 1e-6
 
 
-def test_relative_change_is_the_ratio_of_the_table(quick_results):
+def test_relative_change_is_the_mean_of_the_per_seed_ratios(quick_results):
+    """Every model is trained for every seed; the ratio stable / unstable is taken per seed (twins share
+    their initialisation) and reported as mean and sample standard deviation."""
     for name, key in (("music", "test_nll"), ("wordlm", "test_ppl")):
-        rows = {r["model"]: r[key] for r in quick_results[name]["metrics"]["models"]}
+        m = quick_results[name]["metrics"]
+        seeds = quick_results[name]["config"]["seeds"]
+        by = {(r["model"], r["seed"]): r[key] for r in m["seeds"]}
+        assert set(by) == {(label, s) for label in LABELS for s in seeds}
         for kind in ("tanh", "lstm"):
-            assert quick_results[name]["metrics"]["relative_change"][kind] == pytest.approx(
-                rows[f"{kind}-stable"] / rows[kind], rel=1e-4)
+            ratios = np.array([by[f"{kind}-stable", s] / by[kind, s] for s in seeds])
+            spread = m["spread"]["ratio"][kind]
+            assert spread["mean"] == pytest.approx(ratios.mean(), rel=1e-4)
+            assert spread["sd"] == pytest.approx(ratios.std(ddof=1), rel=1e-3, abs=1e-6)
+            assert m["relative_change"][kind] == pytest.approx(ratios.mean(), rel=1e-4)
+        first = {r["model"]: r[key] for r in m["models"]}
+        assert first == pytest.approx({label: by[label, min(seeds)] for label in LABELS}, rel=1e-6)
+
+
+def test_twins_start_from_the_same_weights():
+    """The unconstrained and the stable model of one kind and seed share their initialisation
+    (the stable one is then projected): the input weights, which no projection touches, are equal."""
+    from stablernn.models import build_model
+
+    for kind in ("tanh", "lstm"):
+        a, b = build_model(kind, 5, 8, 5, seed=3), build_model(f"{kind}-stable", 5, 8, 5, seed=3)
+        assert torch.equal(a.rnn.weight_ih_l0, b.rnn.weight_ih_l0) and torch.equal(a.readout.weight, b.readout.weight)
+
+
+def test_the_rule_for_a_finding():
+    from stablernn.experiments._common import ratio_is_a_finding, spread
+
+    assert ratio_is_a_finding(spread([0.95, 0.96, 0.94]))
+    assert not ratio_is_a_finding(spread([0.97, 1.01, 0.99]))  # a 1 % mean change inside a 2 % spread
+    assert not ratio_is_a_finding(spread([0.9]))  # one seed is never a finding
 
 
 def test_truncation_full_context_matches_experiment(quick_results):
@@ -164,6 +193,10 @@ def test_committed_results_are_valid_full_runs(name):
     assert not any(token.startswith("/") for token in results["meta"]["command"].split())  # no machine paths
     labels = [(r.get("experiment", name), r["model"]) for r in results["metrics"]["models"]]
     assert len(labels) == len(set(labels))  # every model reported once
+    minimum = {"music": 5, "wordlm": 3}  # seeds behind every comparison the book states
+    if name in minimum:
+        assert len(results["metrics"]["spread"]["seeds"]) >= minimum[name]
+        assert {r["source"] for r in results["metrics"]["seeds"]} <= {"cache", "trained"}
 
 
 def test_cli_rejects_unknown_experiment_and_device():

@@ -541,7 +541,7 @@ def parse_label(name: str) -> tuple[str, bool]:
 
 def build_model(name: str, input_size: int, hidden: int, output_size: int, seed: int, *,
                 vocab_size: int | None = None, dropout: float = 0.0, max_norm: float = 0.999,
-                forget_bound: float = 0.5) -> torch.nn.Module:
+                forget_bound: float = 0.5, input_bound: float = 1.0) -> torch.nn.Module:
     """A freshly initialised model for a label of :data:`LABELS`, seeded without touching global RNG state.
 
     Parameters
@@ -552,11 +552,12 @@ def build_model(name: str, input_size: int, hidden: int, output_size: int, seed:
     dropout : float in [0, 1)
     max_norm : bound on the spectral norm of the tanh RNN's W (stable models)
     forget_bound : forget-gate bound of the LSTM's stability condition (stable models)
+    input_bound : bound on the inputs the stable LSTM is certified for (its embedding is clipped to it)
     """
     kind, stable = parse_label(name)
     seed = check_seed("seed", seed)
     hidden = check_int("hidden", hidden, low=1)
-    extra = {"max_norm": max_norm} if kind == "tanh" else {"forget_bound": forget_bound}
+    extra = {"max_norm": max_norm} if kind == "tanh" else {"forget_bound": forget_bound, "input_bound": input_bound}
     cls = TanhRNN if kind == "tanh" else LSTMModel
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,14 +76,24 @@ def pair(music: dict, wordlm: dict, experiment: str = "music", model: str = "tan
 
 # -- the chapter's numbers ----------------------------------------------------------------------
 
-def load_results(directory: str | os.PathLike) -> tuple[dict, dict]:
-    """The validated ``music`` and ``wordlm`` results in ``directory`` (a clear error naming the command if missing)."""
-    return schema.load("music", directory), schema.load("wordlm", directory)
+def load_results(directory: str | os.PathLike) -> tuple[dict, dict, dict | None]:
+    """The validated ``music`` and ``wordlm`` results in ``directory`` (a clear error naming the command
+    if missing), and the music experiment on the standard JSB split in ``directory/jsb`` (None if
+    that optional run is absent: it needs the JSB ``.mat`` file, which the book never ships)."""
+    jsb_dir = Path(directory) / "jsb"
+    jsb = schema.load("music", jsb_dir) if (jsb_dir / "music.json").is_file() else None
+    return schema.load("music", directory), schema.load("wordlm", directory), jsb
 
 
-def results_section(music: dict, wordlm: dict) -> Section:
-    """Every number the chapter quotes from the two results files (``mu_*``, ``wl_*``)."""
-    return Section.from_report({**report.music_values(music), **report.wordlm_values(wordlm)})
+def results_section(music: dict, wordlm: dict, jsb: dict | None = None) -> Section:
+    """Every number the chapter quotes from the results files (``mu_*``, ``wl_*``, and ``jb_*`` for the
+    JSB split: "not run" where that optional run is absent)."""
+    values = {**report.music_values(music), **report.wordlm_values(wordlm)}
+    if jsb is not None:
+        values.update(report.music_values(jsb, prefix="jb"))
+    else:
+        values.update({name.replace("mu_", "jb_", 1): "not run" for name in report.music_values(music)})
+    return Section.from_report(values)
 
 
 def quick_run() -> Section:

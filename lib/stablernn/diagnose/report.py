@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..experiments._common import clean  # numpy to JSON, 6 significant digits, non-finite to None
+
 __all__ = ["Diagnosis", "SCHEMA", "summarize", "validate", "load"]
 
 FORMAT = "stablernn-diagnosis/1"
@@ -62,19 +64,6 @@ def summarize(values: np.ndarray) -> dict:
             "fraction_below_1": float(np.mean(v < 1)), "histogram": {"edges": edges.tolist(), "counts": counts.tolist()}}
 
 
-def _clean(value: Any) -> Any:
-    """JSON-ready copy: numpy to Python, floats to 6 significant digits, non-finite to None."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _clean(value.tolist())
-    if isinstance(value, float):
-        return float(f"{value:.6g}") if np.isfinite(value) else None
-    return value
-
-
 def validate(doc: dict) -> dict:
     """Check a diagnosis dictionary against ``SCHEMA`` (and that k_within is on the k grid)."""
     import jsonschema
@@ -105,7 +94,7 @@ class Diagnosis:
 
     def to_dict(self) -> dict:
         """The JSON document (checked against the schema)."""
-        return validate(_clean({"format": FORMAT, **asdict(self)}))
+        return validate(clean({"format": FORMAT, **asdict(self)}))
 
     def to_json(self, path: str | os.PathLike) -> Path:
         """Write the JSON document atomically; return its path."""
@@ -129,7 +118,7 @@ class Diagnosis:
         else:
             first = f"Not certified: the book's condition gives λ = {c['lam']:.3g} ≥ 1"
         k = t["k_within"]
-        last = (f"with k = {k} steps of context the loss is within {t['tolerance']:.0%} of full context"
+        last = (f"with a context of k = {k} the loss is within {t['tolerance']:.0%} of full context"
                 if k is not None else f"no k up to {t['k'][-1]} comes within {t['tolerance']:.0%} of full context")
         return f"{first}; {below:.0%} of measured one-step Jacobians contract on these data; {last}."
 
@@ -175,10 +164,16 @@ class Diagnosis:
             "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in (
                 r["layer"], _fmt(r.get("lam")), "yes" if r["holds"] else "no", _fmt(r["spectral_norm"]),
                 _fmt(r.get("spectral_radius")), _fmt(r.get("forget_bound")))) + "</tr>" for r in c["layers"])
+        e = self.cost
+        cost = "".join(f"<tr><td>{escape(name)}</td><td>{escape(full)}</td><td>{escape(short)}</td></tr>" for name, full, short in (
+            ("seconds to evaluate the data (best of 3)", f"{e['seconds_full']:.3g}", f"{e['seconds_truncated']:.3g}"),
+            ("sequential depth (steps one after another)", str(e["depth_full"]), str(e["depth_truncated"])),
+            ("numbers held per stream while predicting", str(e["stream_floats_full"]), str(e["stream_floats_truncated"])),
+            ("states computed for the whole data", str(e["states_full"]), str(e["states_truncated"]))))
         html = _PAGE.format(
             title=escape(f"Diagnosis: {self.model['class']} ({self.model['kind']})"), verdict=escape(self.verdict()),
-            note=escape(c["note"]), rows=rows, figures="\n".join(parts),
-            summary=escape(self.summary()), meta=escape(json.dumps(_clean(self.meta), indent=1)))
+            note=escape(c["note"]), rows=rows, figures="\n".join(parts), k=e["k"], cost=cost,
+            summary=escape(self.summary()), meta=escape(json.dumps(clean(self.meta), indent=1)))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html, encoding="utf-8")
         return path
@@ -214,6 +209,9 @@ pre {{ background: #f5f5f5; padding: 0.5rem; overflow-x: auto; }} .verdict {{ fo
 {rows}</table>
 <h2>(b)–(d) Contraction on the data, gradient against lag, truncation</h2>
 {figures}
+<h2>(e) What a context of k = {k} costs</h2>
+<table><tr><th></th><th>full context</th><th>k most recent inputs</th></tr>
+{cost}</table>
 <h2>Summary</h2>
 <pre>{summary}</pre>
 <h2>Provenance</h2>

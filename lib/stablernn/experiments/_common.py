@@ -133,3 +133,28 @@ def write_results(results: dict, out: str | os.PathLike) -> Path:
     tmp.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def spread(values: list[float]) -> dict:
+    """Mean, sample standard deviation (0 for one value) and count."""
+    v = [float(x) for x in values]
+    mean = sum(v) / len(v)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else 0.0
+    return {"mean": mean, "sd": sd, "n": len(v)}
+
+
+def seed_summary(rows: list[dict], metric: str, labels: tuple[str, ...]) -> dict:
+    """Per label the spread of ``metric`` over seeds, and per kind the spread of the per-seed ratio
+    stable / unstable (twins share their seed)."""
+    by = {(r["model"], r["seed"]): r[metric] for r in rows}
+    seeds = sorted({r["seed"] for r in rows})
+    summary = {label: spread([by[label, s] for s in seeds]) for label in labels}
+    ratios = {kind: spread([by[f"{kind}-stable", s] / by[kind, s] for s in seeds]) for kind in ("tanh", "lstm")}
+    return {"by_model": summary, "ratio": ratios, "seeds": seeds}
+
+
+def ratio_is_a_finding(ratio: dict) -> bool:
+    """The rule for a stable / unstable comparison over seeds: a finding only when the mean of the
+    per-seed ratios differs from 1 by more than twice their standard deviation (and there are at
+    least two seeds). Anything less is "within the spread over seeds"."""
+    return ratio["n"] >= 2 and abs(ratio["mean"] - 1.0) > 2.0 * ratio["sd"]

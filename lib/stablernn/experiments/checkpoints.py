@@ -28,6 +28,17 @@ def recurrent_summary(model: torch.nn.Module) -> dict[str, float]:
     return out
 
 
+def certificate_of(model: torch.nn.Module) -> dict | None:
+    """The LSTM's stability certificate from its weights (``LSTMModel.certificate``): holds and lambda
+    (None when the forget-gate bound reaches 1); None for a tanh RNN, whose certificate is
+    ``spectral_norm_W < 1`` in :func:`recurrent_summary`."""
+    if isinstance(model, TanhRNN):
+        return None
+    report = model.certificate()
+    lam = float(report.contraction)
+    return {"holds": bool(report.holds), "lam": lam if lam != float("inf") else None}
+
+
 def save_model(path: Path, model: torch.nn.Module, history: dict) -> None:
     """Save a model's state_dict and its training history (atomic replace)."""
     path.parent.mkdir(parents=True, exist_ok=True)

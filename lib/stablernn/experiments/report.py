@@ -8,7 +8,37 @@ from __future__ import annotations
 
 import datetime as _dt
 
-__all__ = ["gradient_rate", "source_line", "music_values", "wordlm_values", "truncation_values", "datastability_values", "key"]
+__all__ = ["gradient_rate", "source_line", "music_values", "wordlm_values", "truncation_values", "datastability_values",
+           "key", "spread_text", "verdict"]
+
+
+def spread_text(spread: dict, digits: int = 2, percent: bool = False) -> str:
+    """'mean ± sd' of a spread over seeds (``percent``: of a ratio, as a change in %)."""
+    if percent:
+        return f"{100 * (spread['mean'] - 1):+.{digits}f} % ± {100 * spread['sd']:.{digits}f} %"
+    return f"{spread['mean']:.{digits}f} ± {spread['sd']:.{digits}f}"
+
+
+def verdict(ratio: dict) -> str:
+    """The phrase the prose may use for a stable / unstable ratio over seeds (``_common.ratio_is_a_finding``)."""
+    from ._common import ratio_is_a_finding
+
+    if not ratio_is_a_finding(ratio):
+        return "within the spread over seeds"
+    return "better with stability, beyond the spread over seeds" if ratio["mean"] < 1 else \
+        "worse with stability, beyond the spread over seeds"
+
+
+def _seed_values(prefix: str, m: dict, digits: int) -> dict[str, str]:
+    """Spread over seeds of every model's test metric and of each kind's stable / unstable ratio."""
+    sp = m["spread"]
+    out = {f"{prefix}_seeds": str(len(sp["seeds"]))}
+    for label, v in sp["by_model"].items():
+        out[f"{prefix}_{key(label)}_spread"] = spread_text(v, digits)
+    for kind, v in sp["ratio"].items():
+        out[f"{prefix}_{kind}_ratio_spread"] = spread_text(v, 1, percent=True)
+        out[f"{prefix}_{kind}_verdict"] = verdict(v)
+    return out
 
 
 def key(label: str) -> str:
@@ -24,8 +54,14 @@ def source_line(results: dict) -> str:
     commit = meta["git_commit"][:7] + (" + local changes" if meta["git_commit"].endswith("-dirty") else "")
     minutes = meta["seconds"] / 60
     run = f"{minutes:.1f} min" if minutes >= 1 else f"{meta['seconds']:.0f} s"
-    return (f"Source: `{meta['command']}`, run {date}, commit {commit}, {run} on "
+    line = (f"Source: `{meta['command']}`, run {date}, commit {commit}, {run} on "
             f"{meta['machine']['device']} ({meta['machine']['cpu_count']} CPUs).")
+    rows = results.get("metrics", {}).get("seeds") or []
+    if rows and all("train_seconds" in r for r in rows) and any(r.get("source") == "cache" for r in rows):
+        hours = sum(r["train_seconds"] for r in rows) / 3600
+        line += (f" The {len(rows)} models were trained by the same command under the same configuration "
+                 f"and reloaded from its model cache; their training took {hours:.1f} h of CPU time in all.")
+    return line
 
 
 def music_values(results: dict, prefix: str = "mu") -> dict[str, str]:
@@ -41,6 +77,7 @@ def music_values(results: dict, prefix: str = "mu") -> dict[str, str]:
         out.update(_weights(prefix, k, row["weights"]))
     for kind, ratio in m["relative_change"].items():
         out[f"{prefix}_{kind}_ratio"] = f"{ratio:.3f}"
+    out.update(_seed_values(prefix, m, 2))
     out[f"{prefix}_bernoulli"] = f"{m['baselines']['bernoulli']:.2f}"
     out[f"{prefix}_logistic"] = f"{m['baselines']['logistic_previous_frame']:.2f}"
     for split, size in m["data"].items():
@@ -74,8 +111,19 @@ def wordlm_values(results: dict, prefix: str = "wl") -> dict[str, str]:
     for kind, ratio in m["relative_change"].items():
         out[f"{prefix}_{kind}_ratio"] = f"{ratio:.3f}"
         out[f"{prefix}_{kind}_paper_ratio"] = f"{results['published']['relative_change'][kind]:.3f}"
+    out.update(_seed_values(prefix, m, 1))
+    by = {(r["model"], r["seed"]): r["test_ppl"] for r in m["seeds"]}
+    gap = _spread([by["lstm", s] / by["tanh", s] for s in m["spread"]["seeds"]])
+    out[f"{prefix}_lstm_vs_tanh"] = spread_text(gap, 1, percent=True)
+    from ._common import ratio_is_a_finding
+
+    out[f"{prefix}_lstm_beats_tanh"] = ("beats the tanh RNN beyond the spread over seeds"
+                                        if ratio_is_a_finding(gap) and gap["mean"] < 1
+                                        else "does not beat the tanh RNN beyond the spread over seeds")
+    epochs = [len(r["history"]["valid_ppl"]) / results["config"]["evals_per_epoch"] for r in m["models"]]
+    out[f"{prefix}_epochs_run"] = f"{min(epochs):g} to {max(epochs):g}"
     cfg = results["config"]
-    for name in ("embedding", "hidden", "bptt", "batch_size", "segments"):
+    for name in ("embedding", "hidden", "bptt", "batch_size", "evals_per_epoch", "max_epochs", "patience"):
         out[f"{prefix}_{name}"] = str(cfg[name])
     out[f"{prefix}_train_tokens"] = f"{m['tokens']['train']:,}"
     out[f"{prefix}_test_tokens"] = f"{m['tokens']['test']:,}"
@@ -98,9 +146,32 @@ def truncation_values(results: dict, prefix: str = "tr") -> dict[str, str]:
     if results["config"].get("wordlm"):
         out[f"{prefix}_wordlm_tokens"] = f"{results['config']['wordlm']['test_tokens_truncation']:,}"
     for experiment in ("music", "wordlm"):
-        ks = [r["k_within"] for r in m["models"] if r["experiment"] == experiment]
+        ks = [r["k_within"] for r in m["seeds"] if r["experiment"] == experiment]
         if ks:
             out[f"{prefix}_{experiment}_kall"] = "none" if None in ks else str(max(ks))
+            out[f"{prefix}_{experiment}_seeds"] = str(len({r["seed"] for r in m["seeds"]
+                                                           if r["experiment"] == experiment}))
+    out.update(_twin_contexts(prefix, m["seeds"]))
+    return out
+
+
+def _twin_contexts(prefix: str, rows: list[dict]) -> dict[str, str]:
+    """Per model the effective context of every seed, and how each stable model's context compares
+    with its unconstrained twin's (same kind, seed and experiment): shorter, equal or longer."""
+    out, k = {}, {(r["experiment"], r["model"], r["seed"]): r["k_within"] for r in rows}
+    counts = {"shorter": 0, "equal": 0, "longer": 0}
+    for experiment, model, seed in k:
+        out.setdefault(f"{prefix}_{experiment}_{key(model)}_kseeds", [])
+        out[f"{prefix}_{experiment}_{key(model)}_kseeds"].append((seed, k[experiment, model, seed]))
+        if model.endswith("-stable"):
+            a, b = k[experiment, model, seed], k.get((experiment, model.split("-")[0], seed))
+            if a is None or b is None:
+                continue
+            counts["shorter" if a < b else "equal" if a == b else "longer"] += 1
+    for name, pairs in list(out.items()):
+        out[name] = ", ".join("none" if v is None else str(v) for _, v in sorted(pairs))
+    out.update({f"{prefix}_twins_{c}": str(n) for c, n in counts.items()})
+    out[f"{prefix}_twins"] = str(sum(counts.values()))
     return out
 
 
@@ -126,7 +197,33 @@ def datastability_values(results: dict, prefix: str = "ds") -> dict[str, str]:
         w = row["weights"]
         if "spectral_norm_W" in w:
             out[f"{k}_norm"] = f"{w['spectral_norm_W']:.2f}"
+        if "contraction_linf" in row:
+            out[f"{k}_linf_median"] = f"{row['contraction_linf']['median']:.2f}"
+            out[f"{k}_linf_below"] = f"{100 * row['contraction_linf']['fraction_below_1']:.0f} %"
+        if "forget_gate_max" in row:
+            out[f"{k}_forget_max"] = f"{row['forget_gate_max']:.3f}"
+            cert = row["certificate"]
+            out[f"{k}_certified"] = "certified" if cert["holds"] else "not certified"
+            out[f"{k}_lam"] = "none" if cert["lam"] is None else f"{cert['lam']:.4f}"
+        g = row["gradient_vs_lag"]
+        if "sequences" in g:
+            out[f"{k}_sequences"] = str(g["sequences"])
+    decays = {(r["experiment"], r["model"]): r["gradient_vs_lag"]["norms"][min(20, len(r["gradient_vs_lag"]["norms"]) - 1)]
+              / r["gradient_vs_lag"]["norms"][0] for r in results["metrics"]["models"]}
+    slowest = max(decays, key=decays.get)
+    name = f"{'music' if slowest[0] == 'music' else 'word LM'} {slowest[1].replace('-', ', ').replace('tanh', 'tanh RNN').replace('lstm', 'LSTM')}"
+    out[f"{prefix}_decay_claim"] = (
+        f"every model's gradient falls at least tenfold by lag {min(20, len(g['norms']) - 1)}"
+        if decays[slowest] <= 0.1 else
+        f"not every model's gradient falls tenfold by lag {min(20, len(g['norms']) - 1)}: the {name} keeps "
+        f"{decays[slowest]:.2f} of its gradient at lag 0")
     return out
+
+
+def _spread(values: list[float]) -> dict:
+    from ._common import spread
+
+    return spread(values)
 
 
 def gradient_rate(norms) -> float:

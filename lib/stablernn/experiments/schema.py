@@ -56,7 +56,8 @@ _WORDLM_ROW = _obj({
     "weights": {"type": "object", "additionalProperties": _NUM},
 })
 _TRUNC_ROW = _obj({
-    "experiment": {"enum": ["music", "wordlm"]}, "model": _LABEL, "metric": {"enum": ["nll", "perplexity"]},
+    "experiment": {"enum": ["music", "wordlm"]}, "model": _LABEL, "seed": {"type": "integer", "minimum": 0},
+    "metric": {"enum": ["nll", "perplexity"]},
     "k": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2},
     "values": {**_NUMS, "minItems": 2}, "full": _POS,
     "k_within": {"type": ["integer", "null"], "minimum": 1},
@@ -74,16 +75,32 @@ _DS_ROW = _obj({
     "weights": {"type": "object", "additionalProperties": _NUM},
 })
 
+_SEED = {"type": "integer", "minimum": 0}
+_SPREAD = _obj({"mean": _NUM, "sd": {"type": "number", "minimum": 0}, "n": {"type": "integer", "minimum": 1}})
+#: the spread over seeds of a per-model metric and of the per-seed ratio stable / unstable
+_SEED_SUMMARY = _obj({"by_model": _obj({label: _SPREAD for label in LABELS}),
+                      "ratio": _obj({"tanh": _SPREAD, "lstm": _SPREAD}),
+                      "seeds": {"type": "array", "items": _SEED, "minItems": 1}})
+
+
+def _seed_rows(metric: str) -> dict:
+    return {"type": "array", "minItems": 4,
+            "items": _obj({"model": _LABEL, "seed": _SEED, metric: _POS, "source": {"enum": ["cache", "trained"]}})}
+
+
 _METRICS = {
     "music": _obj({"unit": {"const": "nats per frame"},
                    "models": {"type": "array", "items": _MUSIC_ROW, "minItems": 4, "maxItems": 4},
+                   "seeds": _seed_rows("test_nll"), "spread": _SEED_SUMMARY,
                    "baselines": _obj({"bernoulli": _POS, "logistic_previous_frame": _POS}),
                    "relative_change": _KINDS}),
     "wordlm": _obj({"unit": {"const": "perplexity"},
                     "models": {"type": "array", "items": _WORDLM_ROW, "minItems": 4, "maxItems": 4},
+                    "seeds": _seed_rows("test_ppl"), "spread": _SEED_SUMMARY,
                     "vocab_size": {"type": "integer", "minimum": 2}, "relative_change": _KINDS}),
     "truncation": _obj({"tolerance": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-                        "models": {"type": "array", "items": _TRUNC_ROW, "minItems": 1}}),
+                        "models": {"type": "array", "items": _TRUNC_ROW, "minItems": 1},
+                        "seeds": {"type": "array", "items": _TRUNC_ROW, "minItems": 1}}),
     "datastability": _obj({"models": {"type": "array", "items": _DS_ROW, "minItems": 1}}),
 }
 
@@ -125,7 +142,7 @@ def _check_consistency(results: dict) -> None:
     if results["name"] != "truncation":
         return
     tol = results["metrics"]["tolerance"]
-    for row in results["metrics"]["models"]:
+    for row in results["metrics"]["models"] + results["metrics"]["seeds"]:
         ks, values = row["k"], row["values"]
         if len(ks) != len(values) or any(a >= b for a, b in zip(ks, ks[1:])):
             raise ResultsError(f"truncation {row['model']}: k must increase and match values in length")

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..models import LABEL_NAMES as NAMES
-from .theme import BLUE, GREY, MODEL_STYLE as STYLE, VERMILLION, finite_or_none, pin_header, round_sig, themed
+from .theme import ORANGE, BLUE, GREY, MODEL_STYLE as STYLE, VERMILLION, finite_or_none, pin_header, round_sig, themed
 
 def training_curves(music: dict, wordlm: dict) -> go.Figure:
     """Validation loss during training: music NLL per epoch (left), word-LM perplexity per token (right).
@@ -40,30 +40,37 @@ def training_curves(music: dict, wordlm: dict) -> go.Figure:
     return fig
 
 
-def relative_change(music: dict, wordlm: dict) -> go.Figure:
-    """Stable / unstable ratio of the test metric: this book's two experiments beside the paper's.
-    """
+def relative_change(music: dict, wordlm: dict, jsb: dict | None = None) -> go.Figure:
+    """Stable / unstable ratio of the test metric, mean over seeds with ± one standard deviation of
+    the per-seed ratios, for this book's experiments, beside the paper's (one run each)."""
     kinds = ["tanh", "lstm"]
     labels = ["tanh RNN", "LSTM"]
-    series = [
-        ("this book: music, NLL", music["metrics"]["relative_change"], VERMILLION),
-        ("this book: word LM, perplexity", wordlm["metrics"]["relative_change"], BLUE),
-        ("Miller & Hardt: WikiText-2, perplexity", wordlm["published"]["relative_change"], GREY),
-    ]
+    series = [("this book: music21 chorales, NLL", music, VERMILLION)]
+    if jsb is not None:
+        series.append(("this book: JSB split, NLL", jsb, ORANGE))
+    series.append(("this book: word LM, perplexity", wordlm, BLUE))
     fig = go.Figure()
-    for name, values, colour in series:
-        y = [float(values[k]) for k in kinds]
-        fig.add_trace(go.Bar(x=labels, y=round_sig(y), name=name, marker_color=colour,
+    extremes = []
+    for name, results, colour in series:
+        sp = results["metrics"]["spread"]
+        y = [float(sp["ratio"][k]["mean"]) for k in kinds]
+        err = [float(sp["ratio"][k]["sd"]) for k in kinds]
+        extremes += [v + e for v, e in zip(y, err)] + [v - e for v, e in zip(y, err)]
+        fig.add_trace(go.Bar(x=labels, y=round_sig(y), name=f"{name} ({len(sp['seeds'])} seeds)", marker_color=colour,
+                             error_y=dict(type="data", array=round_sig(err), visible=True, color="#222", thickness=1.5),
                              text=[f"{v:.3f}" for v in y], textposition="outside"))
+    paper = wordlm["published"]["relative_change"]
+    y = [float(paper[k]) for k in kinds]
+    extremes += y
+    fig.add_trace(go.Bar(x=labels, y=round_sig(y), name="Miller & Hardt: WikiText-2, perplexity (one run)",
+                         marker_color=GREY, text=[f"{v:.3f}" for v in y], textposition="outside"))
     fig.add_hline(y=1.0, line=dict(color="#444", width=1, dash="dot"))
-    top = max(max(float(v[k]) for k in kinds) for _, v, _ in series)
-    low = min(min(float(v[k]) for k in kinds) for _, v, _ in series)
     fig.update_yaxes(title_text="stable / unstable (below 1: stable is better)",
-                     range=[min(0.9, low - 0.03), max(1.1, top + 0.04)])
-    themed(fig, title="Does imposing stability cost accuracy?<br><sup>ratio of test metrics, stable / unstable</sup>",
-           height=430)
+                     range=[min(0.9, min(extremes) - 0.03), max(1.1, max(extremes) + 0.05)])
+    themed(fig, title="Does imposing stability cost accuracy?<br><sup>ratio of test metrics, stable / unstable; "
+                      "bars: mean over seeds, whiskers: ± one standard deviation</sup>", height=460)
     fig.update_layout(barmode="group")
-    pin_header(fig, title_px=14, legend_px=62, top=110)
+    pin_header(fig, title_px=14, legend_px=62, top=140 if jsb is not None else 120)
     return fig
 
 

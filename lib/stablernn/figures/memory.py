@@ -74,6 +74,11 @@ def gradient_lag_figure(datastability: dict) -> go.Figure:
         col = 1 if row["experiment"] == "music" else 2
         g = row["gradient_vs_lag"]
         norms = np.clip(np.asarray(g["norms"], dtype=float), 1e-30, None)  # a gap-free log axis
+        if "low" in g:  # the 95 % bootstrap band of the mean over sequences, under its line
+            band = np.clip(np.concatenate([np.asarray(g["high"], float), np.asarray(g["low"], float)[::-1]]), 1e-30, None)
+            fig.add_trace(go.Scatter(x=list(g["lags"]) + list(g["lags"])[::-1], y=round_sig(band), fill="toself",
+                                     fillcolor=STYLE[row["model"]]["color"], opacity=0.18, line_width=0, mode="lines",
+                                     hoverinfo="skip", showlegend=False, legendgroup=row["model"]), 1, col)
         fig.add_trace(go.Scatter(x=g["lags"], y=round_sig(norms), mode="lines", line=STYLE[row["model"]],
                                  name=NAMES[row["model"]], legendgroup=row["model"], showlegend=col == 1), 1, col)
     fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂ loss<sub>t</sub> / ∂ s<sub>t−i</sub>‖₂",
@@ -81,6 +86,6 @@ def gradient_lag_figure(datastability: dict) -> go.Figure:
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
     fig.update_xaxes(title_text="lag i (steps back)")
     themed(fig, title="How far back does the loss reach?<br><sup>gradient with respect to past states, "
-                      "mean over test sequences</sup>", height=450)
+                      "mean over test sequences; bands: 95 % bootstrap interval</sup>", height=450)
     pin_header(fig, title_px=14, legend_px=62, top=125, l=85)
     return fig
