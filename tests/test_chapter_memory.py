@@ -26,14 +26,14 @@ def _synthetic_truncation() -> dict:
     for e, metric, full in (("music", "nll", 8.5), ("wordlm", "perplexity", 150.0)):
         for j, m in enumerate(("tanh", "tanh-stable", "lstm", "lstm-stable")):
             values = [full * (1 + 0.5 / (k ** (1 + j / 2))) for k in ks]
-            rows.append({"experiment": e, "model": m, "metric": metric, "k": ks, "values": values, "full": full,
+            rows.append({"experiment": e, "model": m, "seed": 0, "metric": metric, "k": ks, "values": values, "full": full,
                          "relative_gap": [v / full - 1 for v in values],
                          "k_within": smallest_k_within(ks, values, full), "source": "trained"})
     meta = {"command": "python -m stablernn.experiments truncation", "stablernn_version": "0", "git_commit": "x",
             "date": "2026-01-01T00:00:00+00:00", "seconds": 1.0,
             "machine": {"platform": "p", "device": "cpu", "cpu_count": 1, "torch": "t"}}
     return schema.validate({"name": "truncation", "quick": True, "config": {}, "published": None, "meta": meta,
-                            "metrics": {"tolerance": 0.01, "models": rows}})
+                            "metrics": {"tolerance": 0.01, "models": rows, "seeds": rows}})
 
 
 def _all_truncation_results() -> list[dict]:

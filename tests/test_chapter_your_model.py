@@ -64,7 +64,10 @@ def test_a_difference_counts_only_beyond_twice_the_combined_spread():
 
 def test_part3_table_follows_the_results_files():
     stab = schema.load("datastability", ROOT / "results")
-    norms = [r["weights"]["spectral_norm_W"] for r in stab["metrics"]["models"] if "spectral_norm_W" in r["weights"]]
+    rows = stab["metrics"]["models"]
+    tanh = sum(r["weights"]["spectral_norm_W"] < 1 for r in rows if "spectral_norm_W" in r["weights"])
+    lstm = sum(r["certificate"]["holds"] for r in rows if r["model"].startswith("lstm"))
     values = chapter.part3_section(ROOT / "results").values
-    assert values["ym_p3_certified"] == sum(n < 1 for n in norms)
+    assert values["ym_p3_certified"] == tanh + lstm
+    assert {r["model"] for r in rows if r["model"].startswith("lstm") and r["certificate"]["holds"]} == {"lstm-stable"}
     assert values["ym_p3_models"] == len(stab["metrics"]["models"])

@@ -296,6 +296,7 @@ def test_summary_counts_factors_below_one():
 
 def test_gradient_rate_of_a_geometric_sequence():
     assert gradient_rate([5.0, 1.0, 0.5, 0.25, 0.125]) == pytest.approx(0.5)
+    assert gradient_rate([5.0, 1.0, 0.5, 0.25, 0.0, 0.0]) == pytest.approx(0.5)  # underflow past lag 3
     with pytest.raises(ValueError, match="norms"):
         gradient_rate([1.0, 0.5])
 

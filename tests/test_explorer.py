@@ -229,7 +229,7 @@ def _builders() -> dict:
     from stablernn.experiments import schema
     from stablernn.presentation.trainer import trainer
 
-    music, wordlm = in_practice.load_results(ROOT / "results")
+    music, wordlm, _ = in_practice.load_results(ROOT / "results")
     recall = bptt.RecallGrid((2, 3), (1, 2), np.array([[0.001, 0.9], [0.0005, 0.002]]))
     return {
         "spectral": explorers.spectral, "gradients": explorers.gradients,

@@ -120,6 +120,13 @@ def wordlm_values(results: dict, prefix: str = "wl") -> dict[str, str]:
     out[f"{prefix}_lstm_beats_tanh"] = ("beats the tanh RNN beyond the spread over seeds"
                                         if ratio_is_a_finding(gap) and gap["mean"] < 1
                                         else "does not beat the tanh RNN beyond the spread over seeds")
+    stopped = [r["history"]["stopped"] for r in m["models"]]
+    capped = sum(x == "max_epochs" for x in stopped)
+    out[f"{prefix}_stopped"] = (f"all {len(stopped)} runs of seed 0 reached the {results['config']['max_epochs']}-epoch cap "
+                                "before the stopping rule fired, so they are not trained to convergence"
+                                if capped == len(stopped) else
+                                f"{len(stopped) - capped} of seed 0's {len(stopped)} runs stopped by the rule, "
+                                f"{capped} at the {results['config']['max_epochs']}-epoch cap")
     epochs = [len(r["history"]["valid_ppl"]) / results["config"]["evals_per_epoch"] for r in m["models"]]
     out[f"{prefix}_epochs_run"] = f"{min(epochs):g} to {max(epochs):g}"
     cfg = results["config"]
@@ -227,13 +234,18 @@ def _spread(values: list[float]) -> dict:
 
 
 def gradient_rate(norms) -> float:
-    """Mean factor per step by which a gradient shrinks with the lag: (g[L-1] / g[1]) ** (1 / (L - 2)).
+    """Mean factor per step by which a gradient shrinks with the lag: (g[L] / g[1]) ** (1 / (L - 1)),
+    with L the last lag whose gradient is still nonzero (a fast-forgetting model's gradient underflows
+    to 0 in float32 before the last lag).
 
     Lag 0 is left out: the step from the output to the state it reads is not a recurrence step.
     """
+    import numpy as np
+
     from .._validate import check_array
 
     g = check_array("norms", norms, ndim=1)
-    if len(g) < 3 or g[1] <= 0 or g[-1] <= 0:
-        raise ValueError(f"norms must hold at least 3 positive values, got {len(g)}")
-    return float((g[-1] / g[1]) ** (1.0 / (len(g) - 2)))
+    last = int(np.nonzero(g > 0)[0].max()) if np.any(g > 0) else 0
+    if last < 2 or g[1] <= 0:
+        raise ValueError(f"norms must hold at least 3 positive values from lag 0, got {len(g)} values")
+    return float((g[last] / g[1]) ** (1.0 / (last - 1)))
