@@ -58,12 +58,12 @@ def relative_change(music: dict, wordlm: dict, jsb: dict | None = None) -> go.Fi
         extremes += [v + e for v, e in zip(y, err)] + [v - e for v, e in zip(y, err)]
         fig.add_trace(go.Bar(x=labels, y=round_sig(y), name=f"{name} ({len(sp['seeds'])} seeds)", marker_color=colour,
                              error_y=dict(type="data", array=round_sig(err), visible=True, color="#222", thickness=1.5),
-                             text=[f"{v:.3f}" for v in y], textposition="outside"))
+                             hovertemplate="%{x}: %{y:.3f}<extra>" + name + "</extra>"))
     paper = wordlm["published"]["relative_change"]
     y = [float(paper[k]) for k in kinds]
     extremes += y
     fig.add_trace(go.Bar(x=labels, y=round_sig(y), name="Miller & Hardt: WikiText-2, perplexity (one run)",
-                         marker_color=GREY, text=[f"{v:.3f}" for v in y], textposition="outside"))
+                         marker_color=GREY, hovertemplate="%{x}: %{y:.3f}<extra>Miller & Hardt</extra>"))
     fig.add_hline(y=1.0, line=dict(color="#444", width=1, dash="dot"))
     fig.update_yaxes(title_text="stable / unstable (below 1: stable is better)",
                      range=[min(0.9, min(extremes) - 0.03), max(1.1, max(extremes) + 0.05)])

@@ -86,6 +86,6 @@ def gradient_lag_figure(datastability: dict) -> go.Figure:
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
     fig.update_xaxes(title_text="lag i (steps back)")
     themed(fig, title="How far back does the loss reach?<br><sup>gradient with respect to past states, "
-                      "mean over test sequences; bands: 95 % bootstrap interval</sup>", height=450)
+                      "mean over test sequences; bands: 95 % bootstrap interval; 0 (underflow) drawn at 10<sup>−30</sup></sup>", height=450)
     pin_header(fig, title_px=14, legend_px=62, top=125, l=85)
     return fig
