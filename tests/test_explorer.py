@@ -241,7 +241,19 @@ def _builders() -> dict:
         "training_pairs": lambda: explorers.training_pairs(music, wordlm),
         "context_length": lambda: explorers.context_length(schema.load("truncation", ROOT / "results")),
         "trainer": trainer,
+        "your_model_runs": _tiny_your_model_runs,
     }
+
+
+def _tiny_your_model_runs():
+    """Chapter 10's explorer over a tiny training configuration (the chapter's own is a minute of CPU);
+    the tests of Chapter 10 set the same kind of configuration."""
+    from stablernn.chapters import your_model
+
+    your_model.CONFIG.update(train=6, valid=3, epochs=3, patience=None, ks=(1, 2, 4, 8), lags=8, compare_lag=4)
+    your_model.data.cache_clear()
+    your_model.runs.cache_clear()
+    return explorers.your_model_runs()
 
 
 def test_every_explorer_builder_is_covered():

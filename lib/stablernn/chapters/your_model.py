@@ -77,6 +77,22 @@ def runs() -> dict:
     return out
 
 
+RUNS = (FULL, TBPTT)
+
+
+def run_view(training: str = FULL, seed: int = 0) -> dict:
+    """The explorer's data: one LSTM run's diagnosis (``Diagnosis.to_dict()``) and a title naming it."""
+    from .._validate import check_choice
+
+    training = check_choice("training", training, RUNS)
+    seed = check_choice("seed", seed, CONFIG["seeds"])
+    d = runs()[training, seed]["diagnosis"].to_dict()
+    k = d["truncation"]["k_within"]
+    d["title"] = (f"{training}, seed {seed}<br><sup>test NLL {runs()[training, seed]['test_nll']:.3f}; "
+                  f"effective context k = {k if k is not None else 'none'}</sup>")
+    return d
+
+
 def _spread(values: list[float], digits: int = 3) -> str:
     """'mean ± sd' over seeds (sample standard deviation)."""
     v = np.asarray(values, dtype=float)
@@ -207,6 +223,10 @@ def comparison_section() -> Section:
         values[f"ym_cmp_{key}_full"] = _spread(full[key], digits)
         values[f"ym_cmp_{key}_tbptt"] = _spread(tb[key], digits)
         values[f"ym_cmp_{key}_verdict"] = _verdict(full[key], tb[key])
+    beyond = [key for key in ("below_1", "median_l2", "grad_lag") if exceeds_spread(full[key], tb[key])]
+    values["ym_cmp_summary"] = ("none of the measured differences between the two trainings exceeds the spread over seeds"
+                                if not beyond else
+                                f"{len(beyond)} of the 3 measured differences exceed the spread over seeds")
     values["ym_cmp_k_full"] = ", ".join(_k(k) for k in full["k_within"])
     values["ym_cmp_k_tbptt"] = ", ".join(_k(k) for k in tb["k_within"])
     certified = sum(runs()[name, s]["diagnosis"].certificate["holds"] for name in (FULL, TBPTT) for s in CONFIG["seeds"])

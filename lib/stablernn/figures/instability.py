@@ -147,7 +147,7 @@ def step_size_figure(d: Any) -> go.Figure:
     fig.update_yaxes(type="log", exponentformat="power", title_text="|L''(a)|", row=1, col=1)
     fig.update_xaxes(type="log", exponentformat="power", title_text="step i", row=1, col=2)
     fig.update_yaxes(type="log", exponentformat="power", title_text="|dL/da|", row=1, col=2)
-    themed(fig, title="Curvature of the loss grows like T a<sup>2T</sup>: a fixed step overshoots, decaying steps settle",
-           height=520)
-    fig.update_layout(legend=dict(orientation="h", x=0.0, y=-0.22, yanchor="top"), margin=dict(b=150))
+    themed(fig, title="The loss's curvature grows like T a<sup>2T</sup><br><sup>a fixed step overshoots, "
+                      "decaying steps settle</sup>", height=540)
+    fig.update_layout(legend=dict(orientation="h", x=0.0, y=-0.22, yanchor="top"), margin=dict(t=120, b=150))
     return fig

@@ -58,7 +58,7 @@ def gradient_figure(gradient: dict) -> go.Figure:
                              line=dict(color=BLUE, width=2.5), name=f"mean over {gradient['sequences']} sequences",
                              hovertemplate="lag %{x}<br>%{y:.3g}<extra></extra>"))
     fig.update_xaxes(title_text="lag i (steps back from the scored step)")
-    fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂ loss<sub>T</sub> / ∂ s<sub>T−i</sub>‖₂")
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text="‖∂ loss<sub>T</sub> / ∂ s<sub>T−i</sub>‖₂")
     themed(fig, title="(c) How far back does the loss reach?<br><sup>gradient with respect to past states; "
                       "band: 95 % bootstrap interval of the mean</sup>", height=430)
     return legend_above_plot(fig, top=110)
@@ -107,12 +107,36 @@ def compare_figure(groups: Mapping[str, Sequence[dict]]) -> go.Figure:
                           1, 2)
     tol = float(next(iter(groups.values()))[0]["truncation"]["tolerance"])
     fig.add_hline(y=tol, line=dict(color=GREY, width=1, dash="dot"), row=1, col=2)
-    fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂ℓ<sub>T</sub> / ∂s<sub>T−i</sub>‖₂",
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text="‖∂ℓ<sub>T</sub> / ∂s<sub>T−i</sub>‖₂",
                      row=1, col=1)
-    fig.update_yaxes(type="log", exponentformat="power", title_text="relative gap", row=1, col=2)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text="relative gap", row=1, col=2)
     fig.update_xaxes(title_text="lag i", row=1, col=1)
     fig.update_xaxes(type="log", dtick=np.log10(2), tickformat="d", title_text="context k", row=1, col=2)
     themed(fig, title="Two trainings of one architecture, diagnosed<br><sup>one line per seed (mean over "
                       f"sequences); dotted: {tol:.0%}; gaps below 10<sup>−6</sup> drawn at 10<sup>−6</sup></sup>",
            height=480)
     return pin_header(fig, title_px=14, legend_px=62, top=130, l=80)
+
+
+def run_figure(view: dict) -> go.Figure:
+    """One run of Chapter 10's explorer: gradient against lag (with its band) and the relative gap of
+    the truncated model against k. ``view`` is ``chapters.your_model.run_view``'s."""
+    g, t = view["gradient"], view["truncation"]
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16,
+                        subplot_titles=("gradient against lag", "truncated / full − 1"))
+    _band(fig, g["lags"], g["low"], g["high"], BLUE, "g", 1, 1)
+    fig.add_trace(go.Scatter(x=g["lags"], y=round_sig(log_clip(g["mean"], 1e-30)), mode="lines",
+                             line=dict(color=BLUE, width=2.5), name="mean over sequences", showlegend=False,
+                             hovertemplate="lag %{x}: %{y:.3g}<extra></extra>"), 1, 1)
+    gap = np.maximum(np.asarray(t["values"], float) / float(t["full"]) - 1, 1e-6)
+    fig.add_trace(go.Scatter(x=t["k"], y=round_sig(gap), mode="lines+markers", line=dict(color=VERMILLION, width=2.5),
+                             showlegend=False, hovertemplate="k = %{x}: gap %{y:.2%}<extra></extra>"), 1, 2)
+    fig.add_hline(y=float(t["tolerance"]), line=dict(color=GREY, width=1, dash="dot"), row=1, col=2)
+    fig.update_yaxes(type="log", dtick=2, exponentformat="power", range=[-6.5, 1.5], title_text="gradient norm",
+                     row=1, col=1)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", range=[-6.3, 0.2], title_text="relative gap",
+                     row=1, col=2)
+    fig.update_xaxes(title_text="lag i", row=1, col=1)
+    fig.update_xaxes(type="log", dtick=np.log10(2), tickformat="d", title_text="context k", row=1, col=2)
+    themed(fig, title=view["title"], height=440)
+    return pin_header(fig, title_px=14, legend_px=62, top=120, l=80)

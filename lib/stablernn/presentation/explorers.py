@@ -9,7 +9,7 @@ figure module (``stablernn.figures.<slug>``): nothing here computes. Chapters sh
 from __future__ import annotations
 
 from ..chapters import bptt, feedforward, in_practice, instability, memory, recurrent_models, stability
-from ..chapters import training, truncation
+from ..chapters import training, truncation, your_model
 from ..figures import bptt as bptt_figures
 from ..figures import feedforward as feedforward_figures
 from ..figures import in_practice as in_practice_figures
@@ -17,6 +17,7 @@ from ..figures import instability as instability_figures
 from ..figures import memory as memory_figures
 from ..figures import recurrent_models as recurrent_models_figures
 from ..figures import stability as stability_figures
+from ..figures import your_model as your_model_figures
 from ..figures import training as training_figures
 from ..figures import truncation as truncation_figures
 from ..models import DILATION_SCHEDULES
@@ -168,3 +169,13 @@ def context_length(results: dict) -> Explorer:
     control = Control("k", "context k (most recent inputs)", values=ks, default=default, step=None, fmt="d")
     return Explorer("How much context trained models use", memory.context_length,
                     memory_figures.context_length_figure, (control,), fixed={"results": results})
+
+
+# -- Chapter 10 ---------------------------------------------------------------------------------
+
+def your_model_runs() -> Explorer:
+    """Chapter 10: the diagnosis of each LSTM the chapter trained (training and seed by slider)."""
+    controls = (Control("training", "training", your_model.RUNS, your_model.FULL),
+                Control("seed", "seed", tuple(your_model.CONFIG["seeds"]), your_model.CONFIG["seeds"][0], fmt="d"))
+    return Explorer(title="Each run, diagnosed", compute=your_model.run_view, figure=your_model_figures.run_figure,
+                    controls=controls)
