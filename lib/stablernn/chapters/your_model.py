@@ -77,14 +77,14 @@ def runs() -> dict:
     return out
 
 
-RUNS = (FULL, TBPTT)
+RUNS = {"full BPTT": FULL, "truncated BPTT": TBPTT}  # the explorer's short labels → run names
 
 
-def run_view(training: str = FULL, seed: int = 0) -> dict:
+def run_view(training: str = "full BPTT", seed: int = 0) -> dict:
     """The explorer's data: one LSTM run's diagnosis (``Diagnosis.to_dict()``) and a title naming it."""
     from .._validate import check_choice
 
-    training = check_choice("training", training, RUNS)
+    training = RUNS[check_choice("training", training, tuple(RUNS))]
     seed = check_choice("seed", seed, CONFIG["seeds"])
     d = runs()[training, seed]["diagnosis"].to_dict()
     k = d["truncation"]["k_within"]

@@ -122,7 +122,7 @@ def run_figure(view: dict) -> go.Figure:
     """One run of Chapter 10's explorer: gradient against lag (with its band) and the relative gap of
     the truncated model against k. ``view`` is ``chapters.your_model.run_view``'s."""
     g, t = view["gradient"], view["truncation"]
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16,
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.2,
                         subplot_titles=("gradient against lag", "truncated / full − 1"))
     _band(fig, g["lags"], g["low"], g["high"], BLUE, "g", 1, 1)
     fig.add_trace(go.Scatter(x=g["lags"], y=round_sig(log_clip(g["mean"], 1e-30)), mode="lines",

@@ -175,7 +175,7 @@ def context_length(results: dict) -> Explorer:
 
 def your_model_runs() -> Explorer:
     """Chapter 10: the diagnosis of each LSTM the chapter trained (training and seed by slider)."""
-    controls = (Control("training", "training", your_model.RUNS, your_model.FULL),
+    controls = (Control("training", "training", tuple(your_model.RUNS), "full BPTT"),
                 Control("seed", "seed", tuple(your_model.CONFIG["seeds"]), your_model.CONFIG["seeds"][0], fmt="d"))
     return Explorer(title="Each run, diagnosed", compute=your_model.run_view, figure=your_model_figures.run_figure,
                     controls=controls)
