@@ -66,19 +66,6 @@ def input_bound(model: torch.nn.Module, core: Core, x: torch.Tensor, core_inputs
     return seen, "the largest core input in these data"
 
 
-def _lstm_params(w: dict) -> dict[str, np.ndarray]:
-    """torch's stacked LSTM blocks (i, f, g, o) → the ``dynamics`` parameter dict."""
-    W = w["W_hh"].detach().double().numpy()
-    U = w["W_ih"].detach().double().numpy()
-    b = (w["b_ih"] + w["b_hh"]).detach().double().numpy()
-    n = W.shape[1]
-    out = {}
-    for block, g in enumerate("ifzo"):
-        rows = slice(block * n, (block + 1) * n)
-        out[f"W_{g}"], out[f"U_{g}"], out[f"b_{g}"] = W[rows], U[rows], b[rows]
-    return out
-
-
 def certificate(core: Core, bound: float, bound_source: str) -> dict:
     """The book's stability certificate, layer by layer, from the weights and the input bound alone.
 
@@ -95,7 +82,7 @@ def certificate(core: Core, bound: float, bound_source: str) -> dict:
         W = w["W_hh"].detach().double().numpy()
         row: dict[str, Any] = {"layer": layer}
         if core.kind == "lstm":
-            p = _lstm_params(w)
+            p = stability.lstm_params_from_torch(core.module, layer)
             b = bound if layer == 0 else 1.0
             report = stability.lstm_condition(p, input_bound=b)
             row.update(input_bound=b, forget_bound=stability.forget_gate_bound(p, b),
