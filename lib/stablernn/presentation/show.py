@@ -3,7 +3,9 @@
 While the book is being built (``STABLERNN_STATIC=1``, set by the build command) figures are emitted
 as small HTML snippets that call the page's one shared copy of plotly.js, and explorers show their
 static face (frames and sliders, interactive with no kernel). In a live kernel (JupyterLab, Binder,
-Voilà) figures use plotly's own renderer and explorers show their ipywidgets face.
+Voilà) figures use plotly's own renderer and explorers show their ipywidgets face; on Colab, whose
+widget front end is built for its own ipywidgets (older than the live face needs, and left as it is by
+the chapters' Colab cell), explorers show their static face under a one-line note.
 ``show_section`` shows what a chapter module returns: it glues the named numbers the prose quotes,
 prints its table and shows its figure. Every chapter calls these two.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from typing import Any
 
 import plotly.graph_objects as go
@@ -25,6 +28,16 @@ RENDERER = "stablernn_book"
 def static_mode() -> bool:
     """True while the book is being built (the build command sets ``STABLERNN_STATIC=1``)."""
     return building_book()
+
+
+#: Printed above an explorer's static face on Colab.
+COLAB_NOTE = ("On Colab this explorer shows its static face (the same values, precomputed for every slider "
+              "position): its live face needs ipywidgets >= 8.1, and Colab keeps its own.")
+
+
+def on_colab() -> bool:
+    """True in a Colab kernel (Colab imports ``google.colab`` before any cell runs)."""
+    return "google.colab" in sys.modules
 
 
 class BookRenderer(pio.base_renderers.MimetypeRenderer):
@@ -76,6 +89,9 @@ def show(obj: Any) -> None:
     if hasattr(obj, "static_figure") and hasattr(obj, "widget"):
         if static_mode():
             obj.static_figure().show(renderer=RENDERER)
+        elif on_colab():
+            print(COLAB_NOTE)
+            obj.static_figure().show()
         else:
             display(obj.widget())
     elif isinstance(obj, go.Figure):
@@ -88,16 +104,20 @@ def show_section(section: Any) -> None:
     """Glue a chapter :class:`~stablernn.chapters.Section`'s values for the prose, then show its table,
     object and figure (in that order)."""
     from IPython.display import Markdown, display
-    from myst_nb import glue
 
     from ..chapters import Section
 
     if not isinstance(section, Section):
         raise TypeError(f"show_section() takes a chapters.Section, got {type(section).__name__}")
-    for name, value in section.values.items():
-        glue(name, value, display=False)
-    for name, text in section.markdown.items():
-        glue(name, Markdown(text), display=False)
+    try:
+        from myst_nb import glue
+    except ImportError:  # Colab or a reader's kernel without the book's build tools: nothing reads glue there
+        glue = None
+    if glue is not None:
+        for name, value in section.values.items():
+            glue(name, value, display=False)
+        for name, text in section.markdown.items():
+            glue(name, Markdown(text), display=False)
     if section.table is not None:
         print(section.table)
     if section.shown is not None:
