@@ -1,11 +1,16 @@
 # The two commands of README.md: `make book` builds the site, `make test` runs every test.
-.PHONY: book test serve dashboards bench clean
+.PHONY: book pdf test serve dashboards bench clean
 
 PORT ?= 8000
 VOILA_PORT ?= 8866
 
 book:
 	bash scripts/build_book.sh
+
+# The whole-book PDF alone (make book prints it too): _build/html/downloads/stablernn-book.pdf
+pdf:
+	@test -f _build/html/index.html || bash scripts/build_book.sh
+	.venv/bin/python scripts/build_pdf.py
 
 test:
 	bash scripts/test.sh

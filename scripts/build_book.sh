@@ -23,5 +23,12 @@ fi
 # same for any other library's tqdm bars.
 STABLERNN_STATIC=1 TQDM_DISABLE=1 .venv/bin/jupyter-book build . --builder html -W -n --keep-going
 echo "$key" > _build/.library-key
+
+# The whole-book PDF, printed from the site by Debian's chromium (skipped, with a note, without it).
+if [ -x /usr/bin/chromium ]; then
+  .venv/bin/python scripts/build_pdf.py
+else
+  echo "NOTE: no PDF of the book: it is printed by Debian's chromium (sudo apt-get install chromium; then make pdf)"
+fi
 echo
 echo "The book is built: $(pwd)/_build/html/index.html  (serve it with: make serve)"

@@ -6,6 +6,8 @@
 # Each dashboard keeps one preheated kernel ready. For a class, keep as many ready as readers who
 # will open a dashboard at once, e.g. `scripts/serve_dashboards.sh 8866 recurrent_models=20` (about 110 MB
 # of memory per kernel; the pools fill in the background after start-up).
+# Behind a proxy that keeps the path (Binder: binder/start), DASHBOARDS_BASE_URL is the path the
+# server is reached under; the proxy's page then opens the kernels' websockets from its own origin.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/notebooks/dashboards"
@@ -21,7 +23,12 @@ for spec in "$@"; do
   fi
   pools+=", \"$name.ipynb\": {\"pool_size\": $kernels}"
 done
-echo "Dashboards at http://127.0.0.1:${port}/  (Ctrl-C to stop)"
-for nb in *.ipynb; do echo "  http://127.0.0.1:${port}/voila/render/${nb}"; done
-exec ../../.venv/bin/voila --no-browser --port="$port" --Voila.ip=127.0.0.1 --ServerApp.port_retries=0 \
-  "--VoilaKernelManager.kernel_pools_config={$pools}"
+base="${DASHBOARDS_BASE_URL:-/}"
+proxied=()
+if [[ "$base" != / ]]; then proxied=("--Voila.base_url=$base" "--Voila.tornado_settings={'allow_origin': '*'}"); fi
+voila="$root/.venv/bin/voila"
+[[ -x "$voila" ]] || voila="$(command -v voila)"  # Binder's image: no .venv, Voilà on the PATH
+echo "Dashboards at http://127.0.0.1:${port}${base}  (Ctrl-C to stop)"
+for nb in *.ipynb; do echo "  http://127.0.0.1:${port}${base}voila/render/${nb}"; done
+exec "$voila" --no-browser --port="$port" --Voila.ip=127.0.0.1 --ServerApp.port_retries=0 \
+  "--VoilaKernelManager.kernel_pools_config={$pools}" ${proxied[@]+"${proxied[@]}"}

@@ -17,6 +17,12 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# Debian's chromium prints the PDF (scripts/build_pdf.py) and runs the browser tests; optional otherwise.
+if ! [ -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian's chromium (the book's PDF and the browser tests)"
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
+
 key=$(cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat .venv/.installed 2>/dev/null)" != "$key" ]; then
   echo "creating .venv and installing the pinned environment (about a minute)"

@@ -69,3 +69,13 @@ PTB_TOKENS = (929_589, 73_760, 82_430)
 #: WikiText-2 test perplexity of Miller & Hardt (2019), unstable and stable, as quoted in Miller's essay
 #: (miller2018essay in book/references.bib): tanh RNN 146.7 -> 143.5, LSTM 92.3 -> 95.1.
 MILLER_HARDT_PERPLEXITY = {"tanh": {"unstable": 146.7, "stable": 143.5}, "lstm": {"unstable": 92.3, "stable": 95.1}}
+
+# -- Binder (tests/test_binder.py) -------------------------------------------------------------------
+
+#: repo2docker's base environment for Python 3.11 (repo2docker/buildpacks/conda/environment.py-3.11.yml
+#: and its linux-64 lock, frozen 2025-11-13): the packages it names, at their locked versions, as pip
+#: names them (conda's jupyterhub-singleuser is pip's jupyterhub). binder/requirements.txt installs on
+#: top of these.
+REPO2DOCKER_BASE = ["ipywidgets==8.1.8", "jupyter-offlinenotebook==0.3.2", "jupyter-resource-usage==1.2.0",
+                    "jupyter_server==2.17.0", "jupyterhub==5.4.2", "jupyterlab==4.4.10", "notebook==7.4.7",
+                    "jupyterlab-myst==2.4.2", "ipykernel==7.1.0"]

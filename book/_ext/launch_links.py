@@ -3,7 +3,7 @@
 ``repository.url`` in ``_config.yml`` (``html_theme_options["repository_url"]``) is the only place
 that names the repository. This extension turns it into MyST substitutions for the intro:
 ``{{ binder_chapters }}`` (each chapter in JupyterLab) and ``{{ binder_dashboards }}`` (each dashboard
-in Voilà).
+in Voilà, served by binder/start's own Voilà server through jupyter-server-proxy).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 BINDER = "https://mybinder.org/v2/gh"
+#: Where binder/start serves the dashboards: their own Voilà server (port 8866), behind jupyter-server-proxy.
+DASHBOARDS = "proxy/absolute/8866/voila/render/"
 
 
 def _links(app, config) -> None:
@@ -29,7 +31,7 @@ def _links(app, config) -> None:
         return f"{base}?urlpath={quote('lab/tree/' + path.relative_to(root).as_posix(), safe='')}"
 
     def voila(path: Path) -> str:
-        return f"{base}?urlpath={quote('voila/render/' + path.relative_to(root).as_posix(), safe='')}"
+        return f"{base}?urlpath={quote(DASHBOARDS + path.name, safe='')}"
 
     subs = dict(config.myst_substitutions or {})
     subs["binder_chapters"] = " · ".join(f"[{p.stem[:2].lstrip('0')}]({lab(p)})" for p in chapters)

@@ -13,6 +13,7 @@ prints its table and shows its figure. Every chapter calls these two.
 from __future__ import annotations
 
 import html
+import json
 import re
 import sys
 from typing import Any
@@ -32,7 +33,7 @@ def static_mode() -> bool:
 
 #: Printed above an explorer's static face on Colab.
 COLAB_NOTE = ("On Colab this explorer shows its static face (the same values, precomputed for every slider "
-              "position): its live face needs ipywidgets >= 8.1, and Colab keeps its own.")
+              "position): its live face requires ipywidgets >= 8.1, and the first cell keeps Colab's own.")
 
 
 def on_colab() -> bool:
@@ -41,7 +42,11 @@ def on_colab() -> bool:
 
 
 class BookRenderer(pio.base_renderers.MimetypeRenderer):
-    """Plotly renderer whose ``text/html`` omits plotly.js: the page loads one shared copy."""
+    """Plotly renderer whose ``text/html`` omits plotly.js: the page loads one shared copy.
+
+    The bundle also holds the figure as plotly's own mimetype, which the site ignores and JupyterLab
+    draws: the executed notebooks offered for download show their figures there without a re-run.
+    """
 
     def to_mimebundle(self, fig_dict: dict) -> dict:
         layout = fig_dict.get("layout", {})
@@ -61,7 +66,7 @@ class BookRenderer(pio.base_renderers.MimetypeRenderer):
         label = html.escape(figure_label(layout), quote=True)
         div = div.replace('class="plotly-graph-div"',
                           f'class="plotly-graph-div" role="figure" aria-label="{label}"', 1)
-        return {"text/html": div}
+        return {"text/html": div, "application/vnd.plotly.v1+json": json.loads(pio.to_json(fig_dict, validate=False))}
 
 
 def figure_label(layout: dict) -> str:

@@ -1,0 +1,76 @@
+"""The reader-support pages of the built site: Troubleshooting covers every way in, the execution
+page lists each chapter's status and times from the build, and each chapter's header shows its
+reading and running time, section by section (``book/_ext/time_estimates.py``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.book
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def _words_and_sections(stem: str) -> tuple[int, list[str]]:
+    """Counted independently of the extension: Markdown tokens and ``##`` section numbers."""
+    nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())
+    words, sections = 0, []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"])
+            words += len(text.split())
+            sections += re.findall(r"^## (\d+\.\d+)", text, re.M)
+    return words, sections
+
+
+def test_troubleshooting_covers_every_way_in(site):
+    text = _text((site / "book" / "troubleshooting.html").read_text())
+    for heading in ("Reading the site", "Colab", "Binder", "Running the book locally", "The dashboards",
+                    "The command lines"):
+        assert heading in text, f"Troubleshooting has no section {heading!r}"
+    # the messages it explains are the library's own
+    from stablernn.experiments import schema
+
+    with pytest.raises(schema.ResultsError, match="is missing"):
+        schema.load("music", ROOT / "nowhere")
+    assert "results file ../results/music.json is missing" in text
+
+
+def test_execution_page_lists_every_chapter_with_status_and_times(site):
+    html = (site / "book" / "execution.html").read_text()
+    table = html[html.index('class="chapter-times'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr.*?</tr>", table, re.S)[1:]
+    assert len(rows) == len(CHAPTERS)
+    for stem, row in zip(CHAPTERS, rows):
+        cells = [_text(c) for c in re.findall(r"<td.*?</td>", row, re.S)]
+        assert f"{stem}.html" in row
+        assert re.fullmatch(r"\d+ min", cells[1]) and re.fullmatch(r"\d+ s", cells[2]), cells
+        assert cells[3].startswith("ran"), f"{stem}: {cells[3]}"
+    assert "nb-exec-table" in html or "Run Time" in html  # myst-nb's own record of the build
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_chapter_header_shows_reading_and_running_time_by_section(site, stem):
+    html = (site / "notebooks" / f"{stem}.html").read_text()
+    found = re.search(r'<div class="time-estimate[^"]*">(.*?)</div>', html, re.S)
+    assert found, "the chapter has no time estimate"
+    h1 = html.index("<h1", html.index("<article"))  # the article's title, not the print-only copy above it
+    assert h1 < html.index("time-estimate") < html.index("<h2", h1), "the estimate is not in the chapter's header"
+    text = _text(found.group(1))
+    minutes = int(re.search(r"About (\d+) min to read", text).group(1))
+    assert re.search(r"its code ran in \d+ s when this page was built", text)
+    words, sections = _words_and_sections(stem)
+    figures = html.count('class="plotly-graph-div"')
+    assert minutes == max(1, math.ceil(words / 150 + 0.5 * figures)), text
+    for number in sections:
+        assert f"§{number} " in text, f"section {number} has no estimate"
