@@ -53,6 +53,15 @@ def test_malformed_parameters_do_not_break_a_dashboard(voila_url, query):
     assert "Traceback" not in body and "show_dashboard(" not in body
 
 
+@pytest.mark.parametrize("path", ["/voila/templates/stablernn", "/voila/templates/stablernn/x/y",
+                                  "/voila/templates/stablernn/static/..%2F..", "/voila/templates/stablernn/static/..",
+                                  "/voila/templates/x"])
+def test_a_malformed_template_path_is_refused_as_not_found(voila_url, path):
+    status, body = fetch(voila_url + path)
+    assert 400 <= status < 500, f"{path}: {status}"
+    assert "Traceback" not in body
+
+
 def test_server_keeps_serving_after_refusals(voila_url):
     for path in FORBIDDEN[:4]:
         fetch(voila_url + path)

@@ -10,16 +10,23 @@
   template chain again: about half of the server's CPU when ten readers arrive at once. Importing this
   module gives every exporter's environment one shared in-memory bytecode cache, keyed by template
   name and checked against the template's source, as Jinja's own file cache is.
+* **A malformed template path is a 404, not a 500.** Voilà's ``TemplateStaticFileHandler`` splits
+  ``/voila/templates/<template>/static/<file>`` with assertions and tuple unpacking, so a path such
+  as ``/voila/templates/x`` or ``.../static/..%2F..`` ended in an uncaught error and a 500.
 
 The Voilà server imports this module when it reads its configuration; nothing else does.
 """
 
 from __future__ import annotations
 
+import functools
+
 import jinja2
+import tornado.web
 from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from nbconvert.exporters.templateexporter import TemplateExporter
+from voila.static_file_handler import TemplateStaticFileHandler
 
 
 class HandoutAwareKernelManager(AsyncMappingKernelManager):
@@ -73,3 +80,21 @@ def _create_environment_with_cache(self: TemplateExporter) -> jinja2.Environment
 
 
 TemplateExporter._create_environment = _create_environment_with_cache
+
+
+def _not_found_if_malformed(method):
+    """Turn the handler's errors on a path it cannot split into ``<template>/static/<file>`` into a 404."""
+
+    @functools.wraps(method)
+    def checked(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except (ValueError, AssertionError):
+            raise tornado.web.HTTPError(404) from None
+
+    return checked
+
+
+TemplateStaticFileHandler.parse_url_path = _not_found_if_malformed(TemplateStaticFileHandler.parse_url_path)
+TemplateStaticFileHandler.get_absolute_path = classmethod(
+    _not_found_if_malformed(TemplateStaticFileHandler.get_absolute_path.__func__))
