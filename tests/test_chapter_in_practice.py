@@ -131,3 +131,31 @@ def test_sections_give_every_value_the_chapter_glues():
         "quick_run": lambda: chapter.quick_run(),
     })
     assert all(float(values[f"q_{k}"]) < float(values["q_bernoulli"]) for k in ("tanh", "tanh_stable", "lstm", "lstm_stable"))
+
+
+def test_the_stopping_sentence_counts_every_run_and_says_when_the_cap_cut_training():
+    from stablernn.experiments.report import stopping_text
+
+    def results(stops, epochs):
+        rows = [{"model": "tanh", "seed": i, "test_ppl": 1.0, "source": "trained", "stopped": s, "epochs": e}
+                for i, (s, e) in enumerate(zip(stops, epochs))]
+        return {"config": {"max_epochs": 10, "evals_per_epoch": 2}, "metrics": {"seeds": rows, "models": []}}
+
+    text, run = stopping_text(results(["patience"] * 3, [4.5, 5, 7]))
+    assert text.startswith("all 3 runs stopped by the rule, after 4.5 to 7 epochs") and run == "4.5 to 7"
+    text, _ = stopping_text(results(["patience", "max_epochs", "patience"], [5, 10, 6]))
+    assert text.startswith("2 of the 3 runs stopped by the rule and 1 reached the 10-epoch cap")
+    text, _ = stopping_text(results(["max_epochs"] * 2, [10, 10]))
+    assert "not trained to convergence" in text
+
+
+def test_the_committed_word_lm_results_say_how_training_ended():
+    from stablernn.experiments.report import stopping_text
+
+    wordlm = schema.load("wordlm", ROOT / "results")
+    text, _ = stopping_text(wordlm)
+    stopped = [r.get("stopped") for r in wordlm["metrics"]["seeds"]]
+    if all(s == "patience" for s in stopped):
+        assert text.startswith(f"all {len(stopped)} runs stopped by the rule")
+    else:
+        assert "not trained to convergence" in text

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-__all__ = ["gradient_rate", "source_line", "music_values", "wordlm_values", "truncation_values", "datastability_values",
+__all__ = ["gradient_rate", "source_line", "music_values", "wordlm_values", "stopping_text", "truncation_values", "datastability_values",
            "key", "spread_text", "verdict"]
 
 
@@ -99,6 +99,28 @@ def _weights(prefix: str, k: str, weights: dict) -> dict[str, str]:
     return out
 
 
+def stopping_text(results: dict) -> tuple[str, str]:
+    """How the word LMs' training ended, over every run (seeds' rows, else seed 0's histories):
+    the sentence Chapter 8 states after its stopping rule, and the range of epochs run."""
+    m, cfg = results["metrics"], results["config"]
+    every_seed = all("stopped" in r for r in m["seeds"])  # older results keep histories of seed 0 only
+    rows = m["seeds"] if every_seed else m["models"]
+    runs = "runs" if every_seed else "runs of seed 0"
+    stopped = [r.get("stopped") or r["history"]["stopped"] for r in rows]
+    epochs = [r["epochs"] if "epochs" in r else len(r["history"]["valid_ppl"]) / cfg["evals_per_epoch"] for r in rows]
+    capped, n = sum(x == "max_epochs" for x in stopped), len(stopped)
+    if capped == 0:
+        text = (f"all {n} {runs} stopped by the rule, after {min(epochs):g} to {max(epochs):g} epochs, so every model "
+                "is compared at its best validation perplexity")
+    elif capped == n:
+        text = (f"all {n} {runs} reached the {cfg['max_epochs']}-epoch cap before the stopping rule fired, so they are "
+                "not trained to convergence and the comparisons below are at this budget")
+    else:
+        text = (f"{n - capped} of the {n} {runs} stopped by the rule and {capped} reached the {cfg['max_epochs']}-epoch "
+                "cap while still improving, so those are not trained to convergence")
+    return text, f"{min(epochs):g} to {max(epochs):g}"
+
+
 def wordlm_values(results: dict, prefix: str = "wl") -> dict[str, str]:
     """Test perplexity per model, ratios beside the published ratios, budget of the run.
     """
@@ -120,15 +142,7 @@ def wordlm_values(results: dict, prefix: str = "wl") -> dict[str, str]:
     out[f"{prefix}_lstm_beats_tanh"] = ("beats the tanh RNN beyond the spread over seeds"
                                         if ratio_is_a_finding(gap) and gap["mean"] < 1
                                         else "does not beat the tanh RNN beyond the spread over seeds")
-    stopped = [r["history"]["stopped"] for r in m["models"]]
-    capped = sum(x == "max_epochs" for x in stopped)
-    out[f"{prefix}_stopped"] = (f"all {len(stopped)} runs of seed 0 reached the {results['config']['max_epochs']}-epoch cap "
-                                "before the stopping rule fired, so they are not trained to convergence"
-                                if capped == len(stopped) else
-                                f"{len(stopped) - capped} of seed 0's {len(stopped)} runs stopped by the rule, "
-                                f"{capped} at the {results['config']['max_epochs']}-epoch cap")
-    epochs = [len(r["history"]["valid_ppl"]) / results["config"]["evals_per_epoch"] for r in m["models"]]
-    out[f"{prefix}_epochs_run"] = f"{min(epochs):g} to {max(epochs):g}"
+    out[f"{prefix}_stopped"], out[f"{prefix}_epochs_run"] = stopping_text(results)
     cfg = results["config"]
     for name in ("embedding", "hidden", "bptt", "batch_size", "evals_per_epoch", "max_epochs", "patience"):
         out[f"{prefix}_{name}"] = str(cfg[name])

@@ -187,6 +187,7 @@ def run(*, quick: bool = False, data: str | None = None, corpus: str | None = No
             "history": h, "weights": recurrent_summary(model), "source": entry["source"],
             "certificate": certificate_of(model),
             "train_seconds": float(entry["history"]["seconds"]),
+            "stopped": h["stopped"], "epochs": len(h["valid_ppl"]) / cfg["evals_per_epoch"],
         })
     first = min(cfg["seeds"])
     summary = _common.seed_summary(rows, "test_ppl", LABELS)
