@@ -94,7 +94,7 @@ def test_binder_serves_static_files_and_refuses_others(binder_server):
 
 @pytest.mark.browser
 def test_a_binder_dashboard_is_live_through_the_proxy(page, binder_server):
-    page.goto(f"{binder_server}/voila/render/recurrent_models.ipynb")
+    page.goto(f"{binder_server}/voila/render/recurrent_models.ipynb", timeout=90_000)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
     before = page.evaluate("() => JSON.stringify(document.querySelector('.js-plotly-plot').data.map(t => t.y))")
     page.locator(".widget-slider .noUi-handle").first.focus()

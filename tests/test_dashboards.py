@@ -68,6 +68,10 @@ def test_index_links_every_dashboard():
 # -- in a real browser ------------------------------------------------------------------------------
 
 
+# A page whose preheated kernel was taken by an earlier test is rendered with a new kernel while the
+# pool refills; on a loaded 2-core machine that can take longer than playwright's default 30 s.
+PAGE_TIMEOUT_MS = 90_000
+
 SIGNATURE = ("() => JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot'))"
              ".map(gd => [gd.layout.title && gd.layout.title.text, gd.data.map(t => t.y)]))")
 CHANGED = f"(before) => ({SIGNATURE})() !== before"
@@ -89,7 +93,7 @@ def _wait_for_change(page, before: str, timeout: float) -> bool:
 @pytest.mark.parametrize("name", WITH_PLOTS)
 def test_dashboard_loads_and_every_slider_changes_the_plot(page, voila_url, name):
     start = time.perf_counter()
-    page.goto(f"{voila_url}/voila/render/{name}")
+    page.goto(f"{voila_url}/voila/render/{name}", timeout=PAGE_TIMEOUT_MS)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
     print(f"{name}: interactive after {time.perf_counter() - start:.1f} s")
     sliders = page.locator(".widget-slider .noUi-handle")
@@ -123,7 +127,7 @@ def test_dashboard_html_contains_no_notebook_source(voila_url, name):
 @pytest.mark.browser
 @pytest.mark.parametrize("name", ["truncation.ipynb", "recurrent_models.ipynb"])
 def test_extreme_values_and_rapid_changes_leave_the_dashboard_responsive(page, voila_url, name):
-    page.goto(f"{voila_url}/voila/render/{name}")
+    page.goto(f"{voila_url}/voila/render/{name}", timeout=PAGE_TIMEOUT_MS)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
     sliders = page.locator(".widget-slider .noUi-handle")
     for i in range(sliders.count()):
@@ -147,7 +151,7 @@ def test_dashboard_is_self_contained_and_themed_and_its_focused_slider_visible(p
     it); a slider focused from the keyboard shows its handle."""
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
-    page.goto(f"{voila_url}/voila/render/recurrent_models.ipynb")
+    page.goto(f"{voila_url}/voila/render/recurrent_models.ipynb", timeout=PAGE_TIMEOUT_MS)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
     outside = [u for u in requested if not u.startswith((voila_url, voila_url.replace("http", "ws"), "data:"))]
     assert not outside, outside

@@ -72,5 +72,10 @@ def test_chapter_header_shows_reading_and_running_time_by_section(site, stem):
     words, sections = _words_and_sections(stem)
     figures = html.count('class="plotly-graph-div"')
     assert minutes == max(1, math.ceil(words / 150 + 0.5 * figures)), text
+    times = ROOT / "book" / "chapter_times.json"  # per-section code times, from bench/bench_chapters.py
+    measured = json.loads(times.read_text())["chapters"].get(stem) if times.is_file() else None
     for number in sections:
         assert f"§{number} " in text, f"section {number} has no estimate"
+        title = next((t for t in (measured or {}).get("sections", {}) if t.startswith(number + " ")), None)
+        if title and measured["sections"][title] >= 0.5:
+            assert re.search(rf"§{re.escape(number)} \d+ min \+ \d+ s of code", text), f"§{number}: no code time"

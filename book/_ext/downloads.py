@@ -6,8 +6,7 @@
   notebooks in ``notebooks/`` beside the ``results/`` files Part III reads (so ``../results`` is
   found) and a README saying how to install the library. The intro links to it.
 
-Both are written when the HTML build finishes, from ``<outdir>/../jupyter_execute`` where myst-nb
-leaves the executed notebooks.
+Both are written when the HTML build finishes, from myst-nb's execution cache (``executed.py``).
 """
 
 from __future__ import annotations
@@ -31,23 +30,22 @@ Part III reads ../results, which this archive holds beside notebooks/.
 """
 
 
-def _executed(outdir: Path) -> dict[str, Path]:
-    """``{docname: executed notebook}`` for every notebook page of the book."""
-    root = outdir.parent / "jupyter_execute"
-    return {p.relative_to(root).with_suffix("").as_posix(): p for p in sorted(root.rglob("*.ipynb"))}
-
-
 def _write(app, exception) -> None:
     if exception is not None or app.builder.name != "html":
         return
+    from executed import executed as executed_notebook
+
     outdir = Path(app.outdir)
-    executed = {d: p for d, p in _executed(outdir).items() if d in app.env.all_docs}
-    for docname, path in executed.items():
+    executed = {}
+    for docname in sorted(d for d in app.env.all_docs if (Path(app.srcdir) / f"{d}.ipynb").is_file()):
+        nb = executed_notebook(app, docname)
+        if nb is None:
+            continue
         target = outdir / "_sources" / f"{docname}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
-        nb = json.loads(path.read_text())
         nb.get("metadata", {}).pop("execution", None)  # the build machine's timings
         target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        executed[docname] = target
     options = app.config.html_theme_options or {}
     archive = outdir / ARCHIVE
     archive.parent.mkdir(parents=True, exist_ok=True)

@@ -4,12 +4,15 @@ Reading time is estimated from the chapter's own text: its prose and mathematics
 ``WORDS_PER_MINUTE`` (every whitespace-separated token of a Markdown cell counts, so an equation
 counts by its symbols), plus ``FIGURE_MINUTES`` for each figure or explorer the reader looks at.
 Running time is measured: the seconds the build's execution (myst-nb's cache) took for the whole
-notebook, on the machine that built the page. Each chapter's header shows both, and the time of each
-section; the directive ``{chapter-times}`` renders the table for lecturers on the execution page.
+notebook, on the machine that built the page, and, section by section, the seconds its cells took in
+the last run of ``bench/bench_chapters.py`` (``book/chapter_times.json``; the build runs notebooks
+without per-cell timing). Each chapter's header shows both, and the time of each section; the
+directive ``{chapter-times}`` renders the table for lecturers on the execution page.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -22,6 +25,7 @@ from sphinx.util.docutils import SphinxDirective
 WORDS_PER_MINUTE = 150  # technical prose with mathematics (general prose is read at about 200-250)
 FIGURE_MINUTES = 0.5
 CHAPTER = re.compile(r"notebooks/\d\d_[a-z_]+$")
+TIMES = "book/chapter_times.json"  # written by bench/bench_chapters.py
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Estimate:
     sections: list[Section] = field(default_factory=list)
     run_seconds: float | None = None
     status: str = "not executed"
+    section_seconds: dict[str, float] = field(default_factory=dict)  # measured by bench/bench_chapters.py
+    measured_on: str = ""
 
     @property
     def read_minutes(self) -> int:
@@ -83,9 +89,15 @@ def _label(title: str) -> str:
 
 
 def chapter_estimate(app, docname: str) -> Estimate:
-    executed = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
-    source = executed if executed.is_file() else Path(app.srcdir) / f"{docname}.ipynb"
-    est = estimate(json.loads(source.read_text()))
+    from executed import executed
+
+    notebook = executed(app, docname)  # its outputs show the figures; the source has none
+    est = estimate(notebook if notebook is not None else json.loads((Path(app.srcdir) / f"{docname}.ipynb").read_text()))
+    times = Path(app.srcdir) / TIMES
+    if times.is_file():
+        bench = json.loads(times.read_text())
+        est.section_seconds = bench["chapters"].get(Path(docname).name, {}).get("sections", {})
+        est.measured_on = bench["date"][:10]
     data = (getattr(app.env, "nb_metadata", {}) or {}).get(docname, {}).get("exec_data") or {}
     if data:
         est.run_seconds = data.get("runtime")
@@ -100,9 +112,17 @@ def _header(est: Estimate) -> nodes.container:
     sections = [s for s in est.sections[1:] if s.words]
     lead = nodes.paragraph()
     lead += nodes.strong(text=f"About {est.read_minutes} min to read{run}.")
+    def code(s: Section) -> str:
+        secs = est.section_seconds.get(s.title)
+        return "" if secs is None or secs < 0.5 else f" + {secs:.0f} s of code"  # under half a second: nothing to wait for
+
     if sections:
-        lead += nodes.Text(" By section: " + ", ".join(f"{_label(s.title)} {_minutes(s.minutes)}" for s in sections)
-                           + f" (at {WORDS_PER_MINUTE} words a minute and {FIGURE_MINUTES} min a figure).")
+        measured = (f"; code times measured by bench/bench_chapters.py on {est.measured_on}"
+                    if est.section_seconds else "")
+        lead += nodes.Text(" By section: " + ", ".join(f"{_label(s.title)} {_minutes(s.minutes)}{code(s)}"
+                                                      for s in sections)
+                           + f" (reading at {WORDS_PER_MINUTE} words a minute and {FIGURE_MINUTES} min a figure"
+                           + measured + ").")
     box = nodes.container(classes=["time-estimate"])
     box += lead
     return box
@@ -160,7 +180,22 @@ def _insert(app, doctree, docname: str) -> None:
     section.insert(1, _header(chapter_estimate(app, docname)))
 
 
+def _times_hash(app) -> str:
+    path = Path(app.srcdir) / TIMES
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def _outdated(app, env, added, changed, removed) -> list[str]:
+    """Every chapter, when the measured section times have changed since the last build."""
+    now = _times_hash(app)
+    if getattr(env, "stablernn_times_hash", None) == now:
+        return []
+    env.stablernn_times_hash = now
+    return [d for d in env.found_docs if CHAPTER.match(d)]
+
+
 def setup(app):
+    app.connect("env-get-outdated", _outdated)
     app.add_node(chapter_times)
     app.connect("doctree-resolved", _insert)
     app.add_directive("chapter-times", ChapterTimes)
