@@ -3,9 +3,9 @@
 While the book is being built (``STABLERNN_STATIC=1``, set by the build command) figures are emitted
 as small HTML snippets that call the page's one shared copy of plotly.js, and explorers show their
 static face (frames and sliders, interactive with no kernel). In a live kernel (JupyterLab, Binder,
-Voilà) figures use plotly's own renderer and explorers show their ipywidgets face; on Colab, whose
-widget front end is built for its own ipywidgets (older than the live face needs, and left as it is by
-the chapters' Colab cell), explorers show their static face under a one-line note.
+Voilà) figures use plotly's own renderer and explorers show their ipywidgets face; on Colab, whose own
+ipywidgets the chapters' Colab cell leaves as it is (the live face requires ipywidgets >= 8.1),
+explorers show their static face under a one-line note.
 ``show_section`` shows what a chapter module returns: it glues the named numbers the prose quotes,
 prints its table and shows its figure. Every chapter calls these two.
 """
