@@ -79,3 +79,13 @@ def test_chapter_header_shows_reading_and_running_time_by_section(site, stem):
         title = next((t for t in (measured or {}).get("sections", {}) if t.startswith(number + " ")), None)
         if title and measured["sections"][title] >= 0.5:
             assert re.search(rf"§{re.escape(number)} \d+ min \+ \d+ s of code", text), f"§{number}: no code time"
+
+
+def test_troubleshooting_states_the_dashboards_configuration_as_committed():
+    """The idle time after which a dashboard's kernel is shut down, as the page says it."""
+    config = json.loads((ROOT / "notebooks" / "dashboards" / "voila.json").read_text())
+    minutes = config["MappingKernelManager"]["cull_idle_timeout"] / 60
+    text = (ROOT / "book" / "troubleshooting.md").read_text()
+    assert f"idle for {minutes:g} minutes are shut down" in " ".join(text.split())
+    assert 'DASHBOARDS_LOG:-/tmp/dashboards.log' in (ROOT / "binder" / "start").read_text()
+    assert "/tmp/dashboards.log" in text
