@@ -30,6 +30,7 @@ bench:
 	.venv/bin/python bench/bench_book.py --out results/bench_book.json
 	.venv/bin/python bench/bench_dashboards_load.py --out results/bench_dashboards_load.json
 	.venv/bin/python bench/bench_dashboards_load.py --preheat yes --pool 20 --sessions 20 --out results/bench_dashboards_load_pool20.json
+	.venv/bin/python bench/bench_live.py --out results/bench_live.json
 	.venv/bin/python bench/bench_library.py --threads 1
 
 clean:

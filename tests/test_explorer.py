@@ -296,3 +296,93 @@ def test_show_gives_the_live_face_in_a_kernel(monkeypatch, displayed, name):
     assert set(box.explorer_inputs) == {c.name for c in ex.controls}
     assert set(box.explorer_actions) == {a.label for a in ex.actions}
     json.dumps(box.explorer_figure.to_plotly_json(), default=str)  # serialisable for the front end
+
+
+# -- frames: a slider move sends only what changed --------------------------------------------------
+
+def frame(d: Line) -> dict:
+    return {"data": [{"x": d.x, "y": d.y}, {}], "layout": {"title.text": f"a = {d.a:g}, b = {d.b:g}"}}
+
+
+def test_frame_moves_send_one_update_of_what_changed_and_draw_non_finite_values_as_gaps():
+    ex = Explorer(title="t", compute=compute, figure=figure, frame=frame,
+                  controls=(Control("a", "slope", (0.0, 1.0, 2.0), 1.0, step=0.5), Control("b", "offset", (0.0,), 0.0)))
+    box = ex.widget()
+    fig = box.explorer_figure
+    sent = []
+    fig._send_update_msg = lambda restyle_data, relayout_data, trace_indexes=None, **kw: sent.append(
+        (dict(restyle_data), dict(relayout_data)))
+    box.explorer_inputs["a"].value = 2.0
+    (restyle, relayout), = sent
+    assert set(restyle) == {"y"} and relayout == {"title.text": "a = 2, b = 0"}  # x and the axis trace did not change
+    assert list(fig.data[0].y) == pytest.approx([0, 0.5, 1, 1.5, 2]) and fig.layout.title.text == "a = 2, b = 0"
+    box.explorer_inputs["a"].value = 0.0
+    assert all(v is None for v in fig.data[0].y), "non-finite values must be drawn as gaps"
+    ex.update(fig, a=0.0)
+    assert len(sent) == 2, "a move to the values already drawn sends nothing"
+
+
+def _json(fig) -> dict:
+    return json.loads(json.dumps(fig.to_plotly_json(), default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v),
+                                 sort_keys=True))
+
+
+def _framed() -> dict:
+    return {name: build for name, build in _builders().items() if name != "trainer" and build().frame is not None}
+
+
+def test_the_explorers_with_continuous_sliders_have_frames():
+    continuous = {name for name, build in _builders().items() if name != "trainer"
+                  and any(c.numeric and c.step is not None for c in build().controls)}
+    assert continuous <= set(_framed())
+
+
+def _points(ex: Explorer) -> list[dict]:
+    """Grid points and values between them and beyond the static grid (the live sliders' range)."""
+    out = ex.grid()[:: max(1, len(ex.grid()) // 8)]
+    for c in ex.controls:
+        if c.numeric and c.step is not None:
+            lo, hi = c.live if c.live is not None else (min(c.values), max(c.values))
+            out += [{c.name: int(round(v)) if c.integer else float(v)} for v in (lo, (lo + hi) / 2 + c.step / 3, hi)]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(_framed()))
+def test_a_frame_carries_everything_its_figure_changes(name):
+    """The frame of any parameter values set on the figure of the defaults gives that figure exactly:
+    nothing the live face leaves out of a frame can differ."""
+    from stablernn.figures.theme import apply_frame
+
+    ex = _framed()[name]()
+    base = ex.render()
+    for params in _points(ex):
+        expected = _json(ex.render(**params))
+        framed = apply_frame(go.Figure(base), ex.frame(ex.compute(**{**ex.fixed, **ex.defaults(), **params})))
+        assert _json(framed) == expected, f"{name} at {params}"
+
+
+@pytest.mark.parametrize("name", sorted(_framed()))
+def test_the_live_figure_after_a_move_is_the_static_frame(name):
+    ex = _framed()[name]()
+    static = ex.static_figure()
+    frames = {f.name: f for f in static.frames}
+    box = ex.widget()
+    live = box.explorer_figure
+    for params in ex.grid()[:: max(1, len(ex.grid()) // 6)]:
+        for key, value in params.items():
+            box.explorer_inputs[key].value = value
+        want = frames[ex.frame_name(params)]
+        for index, trace in zip(want.traces, want.data):
+            for key, value in trace.to_plotly_json().items():
+                if key == "type":
+                    continue
+                got = live.data[index][key]
+                if isinstance(value, (list, tuple, np.ndarray)) and len(value) and not isinstance(value[0], str):
+                    got = np.array([np.nan if v is None else v for v in got], dtype=float)
+                    value = np.array([np.nan if v is None else v for v in value], dtype=float)
+                    np.testing.assert_allclose(got, value, rtol=1e-3, atol=1e-12, equal_nan=True,
+                                               err_msg=f"{name} {params} trace {index} {key}")
+                else:
+                    assert got == value, f"{name} {params} trace {index} {key}"
+        if want.layout.title.text is not None:
+            assert live.layout.title.text == want.layout.title.text

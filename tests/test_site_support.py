@@ -89,3 +89,15 @@ def test_troubleshooting_states_the_dashboards_configuration_as_committed():
     assert f"idle for {minutes:g} minutes are shut down" in " ".join(text.split())
     assert 'DASHBOARDS_LOG:-/tmp/dashboards.log' in (ROOT / "binder" / "start").read_text()
     assert "/tmp/dashboards.log" in text
+
+
+def test_performance_page_shows_the_live_face_before_and_after_frames(site):
+    """Every explorer of bench/bench_live.py's last run, with its three medians, as the file holds them."""
+    live = json.loads((ROOT / "results" / "bench_live.json").read_text())
+    text = _text((site / "book" / "performance.html").read_text())
+    assert "A slider move on the live face" in text
+    for name, row in live["rows"].items():
+        cells = " | ".join(f"{row[part]['median']:.1f} {row[part]['p95']:.1f}"
+                           for part in ("compute", "whole_figure", "frame"))
+        assert f"{name} {cells.replace(' | ', ' ')}" in text, f"Performance page lacks {name}'s row"
+    assert live["command"] in text

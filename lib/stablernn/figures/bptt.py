@@ -8,36 +8,40 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from .theme import BLUE, GREY, ORANGE, SKY, VERMILLION, legend_above_plot, log_clip, themed
+from .theme import BLUE, GREY, ORANGE, SKY, VERMILLION, apply_frame, legend_above_plot, log_clip, themed
 
 LOSS_FLOOR = 1e-4  # losses below are drawn at the floor of the log axis
 LOG_RANGE = (-8, 8)  # visible decades; values beyond are clipped off-screen
 
 
+def gradient_frame(d: Any) -> dict:
+    """What the gradient explorer's figure changes with its parameters: the four curves, the title and
+    the lag axis's range."""
+    curves = (d.linear, d.rnn, d.norm_rate, d.radius_rate)
+    title = (f"Gradient size ‖∂h<sub>T</sub>/∂h<sub>T−l</sub>‖₂ against the lag l<br><sup>spectral radius "
+             f"ρ(W) = {d.radius:.2f}, spectral norm ‖W‖₂ = {d.spectral_norm:.3f}</sup>")
+    return {"data": [{"x": d.lags, "y": log_clip(y)} for y in curves],
+            "layout": {"title.text": title, "xaxis.range": [0, float(d.lags[-1])]}}
+
+
 def gradient_figure(d: Any) -> go.Figure:
     """``||dh_T/dh_{T-l}||_2`` against the lag l (log axis) with the rates ``||W||_2^l`` and ``rho^l``.
 
-    ``d`` is a :class:`stablernn.chapters.bptt.GradientData`.
+    ``d`` is a :class:`stablernn.chapters.bptt.GradientData`; the data come from :func:`gradient_frame`.
     """
+    frame = gradient_frame(d)
     fig = go.Figure()
-    lags = d.lags
-    fig.add_trace(go.Scatter(x=lags, y=log_clip(d.linear), mode="lines", line=dict(color=BLUE, width=2.5),
-                             name="linear system: ‖W<sup>l</sup>‖₂"))
-    fig.add_trace(go.Scatter(x=lags, y=log_clip(d.rnn), mode="lines", line=dict(color=VERMILLION, width=2.5),
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=BLUE, width=2.5), name="linear system: ‖W<sup>l</sup>‖₂"))
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=VERMILLION, width=2.5),
                              name="tanh RNN: ‖∂h<sub>T</sub>/∂h<sub>T−l</sub>‖₂"))
-    fig.add_trace(go.Scatter(x=lags, y=log_clip(d.norm_rate), mode="lines", line=dict(color=ORANGE, dash="dash"),
-                             name="‖W‖₂<sup>l</sup> (spectral norm)"))
-    fig.add_trace(go.Scatter(x=lags, y=log_clip(d.radius_rate), mode="lines", line=dict(color=GREY, dash="dot"),
-                             name="ρ(W)<sup>l</sup> (spectral radius)"))
-    fig.update_xaxes(title_text="lag l (steps back from T)", range=[0, float(lags[-1])])
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=ORANGE, dash="dash"), name="‖W‖₂<sup>l</sup> (spectral norm)"))
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=GREY, dash="dot"), name="ρ(W)<sup>l</sup> (spectral radius)"))
+    fig.update_xaxes(title_text="lag l (steps back from T)")
     fig.update_yaxes(title_text="gradient size (log scale)", type="log", range=list(LOG_RANGE),
                      exponentformat="power")
     fig.add_hline(y=1.0, line=dict(color="#cccccc", width=1))  # a reference, unlike the dotted ρ(W)^l
-    title = (f"Gradient size ‖∂h<sub>T</sub>/∂h<sub>T−l</sub>‖₂ against the lag l<br><sup>spectral radius "
-             f"ρ(W) = {d.radius:.2f}, spectral norm ‖W‖₂ = {d.spectral_norm:.3f}</sup>")
-    themed(fig, title=title, height=500)
-    return legend_above_plot(fig, top=125)
-
+    themed(fig, title=frame["layout"]["title.text"], height=500)
+    return apply_frame(legend_above_plot(fig, top=125), frame)
 
 
 def context_figure(d: Any) -> go.Figure:

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLUE, GREEN, GREY, ORANGE, PURPLE, VERMILLION, log_clip, round_sig, themed
+from .theme import BLUE, GREEN, GREY, ORANGE, PURPLE, VERMILLION, apply_frame, log_clip, round_sig, themed
 
 
 def _gaps(values: np.ndarray, low: float = 1e-12, high: float = 1e12) -> list:
@@ -29,25 +29,34 @@ def _descent_title(d: Any) -> str:
     return f"a₀ = {d.a0:.2f}, remedy: {d.remedy}<br><sup>{verdict}</sup>"
 
 
+def descent_frame(d: Any) -> dict:
+    """What the descent explorer's figure changes with its parameters: every trace and the title."""
+    steps = np.arange(len(d.iterates))
+    data = [{"x": d.a_grid, "y": _gaps(d.loss_grid, 1e-8, 1e8)},
+            {"x": _gaps_lin(d.iterates, 1.3), "y": _gaps(d.losses, 1e-8, 1e8), "marker.color": steps},
+            {"x": steps, "y": _gaps_lin(d.iterates, 10)},
+            {"x": [0, steps[-1]], "y": [1.0, 1.0]},
+            {"x": steps[:-1] + 1, "y": _gaps(d.grads, 1e-8, 1e12)}]
+    return {"data": data, "layout": {"title.text": _descent_title(d)}}
+
+
 def descent_figure(d: Any) -> go.Figure:
     """Three panels: the loss L(a) with the iterates on it, a_i against i, |dL/da| against i (log).
 
-    ``d`` is a :class:`stablernn.chapters.instability.DescentData`; always 5 traces.
+    ``d`` is a :class:`stablernn.chapters.instability.DescentData`; always 5 traces, their data from
+    :func:`descent_frame`.
     """
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.1,
                         subplot_titles=("loss L(a), iterates", "iterates a<sub>i</sub>", "|dL/da| (unclipped)"))
-    steps = np.arange(len(d.iterates))
-    fig.add_trace(go.Scatter(x=d.a_grid, y=_gaps(d.loss_grid, 1e-8, 1e8), mode="lines",
-                             line=dict(color=GREY, width=2), name="L(a)", showlegend=False), 1, 1)
-    fig.add_trace(go.Scatter(x=_gaps_lin(d.iterates, 1.3), y=_gaps(d.losses, 1e-8, 1e8), mode="markers",
-                             marker=dict(color=steps, colorscale="Viridis", size=7), name="iterates",
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=GREY, width=2), name="L(a)", showlegend=False), 1, 1)
+    fig.add_trace(go.Scatter(mode="markers", marker=dict(colorscale="Viridis", size=7), name="iterates",
                              showlegend=False, hovertemplate="a %{x:.3f}<br>L %{y:.2e}<extra></extra>"), 1, 1)
-    fig.add_trace(go.Scatter(x=steps, y=_gaps_lin(d.iterates, 10), mode="lines+markers", marker=dict(size=4),
-                             line=dict(color=BLUE), name="a_i", showlegend=False), 1, 2)
-    fig.add_trace(go.Scatter(x=[0, steps[-1]], y=[1.0, 1.0], mode="lines", line=dict(color=VERMILLION, dash="dot"),
-                             name="|a| = 1", showlegend=False, hoverinfo="skip"), 1, 2)
-    fig.add_trace(go.Scatter(x=steps[:-1] + 1, y=_gaps(d.grads, 1e-8, 1e12), mode="lines+markers",
-                             marker=dict(size=4), line=dict(color=ORANGE), name="|dL/da|", showlegend=False), 1, 3)
+    fig.add_trace(go.Scatter(mode="lines+markers", marker=dict(size=4), line=dict(color=BLUE), name="a_i",
+                             showlegend=False), 1, 2)
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=VERMILLION, dash="dot"), name="|a| = 1", showlegend=False,
+                             hoverinfo="skip"), 1, 2)
+    fig.add_trace(go.Scatter(mode="lines+markers", marker=dict(size=4), line=dict(color=ORANGE), name="|dL/da|",
+                             showlegend=False), 1, 3)
     fig.update_yaxes(type="log", range=[-8, 8], exponentformat="power", row=1, col=1)
     fig.update_xaxes(range=[-1.0, 1.3], title_text="weight a", row=1, col=1)
     fig.update_yaxes(range=[-1.1, 1.3], row=1, col=2)
@@ -57,7 +66,7 @@ def descent_figure(d: Any) -> go.Figure:
     themed(fig, title=_descent_title(d), height=430)
     fig.update_layout(margin=dict(t=110))
     fig.update_annotations(font_size=13)
-    return fig
+    return apply_frame(fig, descent_frame(d))
 
 
 def _gaps_lin(values: np.ndarray, cap: float) -> list:
@@ -82,45 +91,60 @@ def gradient_growth_figure(T: np.ndarray, derivatives: dict) -> go.Figure:
     return fig
 
 
-def contraction_figure(d: Any) -> go.Figure:
-    """Three panels: lambda_hat_t along trajectories, their distribution, distance of two trajectories.
-
-    ``d`` is a :class:`stablernn.chapters.instability.ContractionData`; always 9 traces.
-    """
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.1,
-                        subplot_titles=("λ̂<sub>t</sub>, 3 sequences", "cumulative distribution of λ̂<sub>t</sub>",
-                                        "‖h<sub>t</sub> − h′<sub>t</sub>‖, ∏ λ̂<sub>s</sub> (dashed)"))
+def contraction_frame(d: Any) -> dict:
+    """What the contraction explorer's figure changes with its parameters: every trace, the title and
+    the ranges that follow ‖W‖₂."""
     top = max(1.6, 1.1 * d.norm)
-    for i, colour in zip(range(3), (BLUE, GREEN, PURPLE)):
-        fig.add_trace(go.Scatter(x=d.t, y=d.factors[i], mode="lines", line=dict(color=colour, width=1.5),
-                                 name=f"sequence {i + 1}", showlegend=False), 1, 1)
-    fig.add_trace(go.Scatter(x=[1, d.t[-1]], y=[1.0, 1.0], mode="lines", line=dict(color=VERMILLION, dash="dot"),
-                             name="λ̂ = 1", showlegend=False, hoverinfo="skip"), 1, 1)
-    fig.add_trace(go.Scatter(x=[1, d.t[-1]], y=[d.norm, d.norm], mode="lines", line=dict(color=GREY, dash="dash"),
-                             name="‖W‖₂", showlegend=False, hoverinfo="skip"), 1, 1)
-    fig.add_trace(go.Scatter(x=d.quantiles, y=d.probabilities, mode="lines", line=dict(color=BLUE, width=2.5, shape="hv"),
-                             name="fraction of steps with λ̂ ≤ x", showlegend=False), 1, 2)
-    fig.add_trace(go.Scatter(x=[1.0, 1.0], y=[0.0, 1.0], mode="lines", line=dict(color=VERMILLION, dash="dot"),
-                             name="λ̂ = 1", showlegend=False, hoverinfo="skip"), 1, 2)
-    fig.add_trace(go.Scatter(x=np.arange(len(d.distance)), y=log_clip(d.distance, 1e-12, 10), mode="lines",
-                             line=dict(color=BLUE, width=2), name="distance", showlegend=False), 1, 3)
+    steps = np.arange(len(d.distance))
     # One-step factors multiply: their product bounds how much a small perturbation can grow.
     product = d.distance[0] * np.cumprod(np.concatenate([[1.0], d.factors[0]]))
-    fig.add_trace(go.Scatter(x=np.arange(len(d.distance)), y=log_clip(product, 1e-12, 1e3), mode="lines",
-                             line=dict(color=GREY, dash="dash"), name="∏ λ̂ (sequence 1)", showlegend=False), 1, 3)
-    fig.update_yaxes(range=[0, top], title_text="λ̂<sub>t</sub>", row=1, col=1)
-    fig.update_xaxes(title_text="time step t", row=1, col=1)
-    fig.update_xaxes(range=[0, top], title_text="λ̂", row=1, col=2)
-    fig.update_yaxes(range=[0, 1.02], title_text="fraction of steps with λ̂<sub>t</sub> ≤ λ̂", row=1, col=2)
-    fig.update_yaxes(type="log", range=[-12, 3], exponentformat="power", row=1, col=3)
-    fig.update_xaxes(title_text="time step t", row=1, col=3)
+    data = [*({"x": d.t, "y": d.factors[i]} for i in range(3)),
+            {"x": [1, d.t[-1]], "y": [1.0, 1.0]},
+            {"x": [1, d.t[-1]], "y": [d.norm, d.norm]},
+            {"x": d.quantiles, "y": d.probabilities},
+            {"x": [1.0, 1.0], "y": [0.0, 1.0]},
+            {"x": steps, "y": log_clip(d.distance, 1e-12, 10)},
+            {"x": steps, "y": log_clip(product, 1e-12, 1e3)}]
     title = (f"‖W‖₂ = {d.norm:.2f}, input scale σ = {d.input_scale:.1f}: λ̂<sub>t</sub> < 1 at "
              f"{100 * d.fraction_below:.0f}% of steps<br><sup>geometric mean of λ̂<sub>t</sub>: {d.mean_rate:.2f}"
              f" ({'contracting on average' if d.mean_rate < 1 else 'not contracting on average'})</sup>")
-    themed(fig, title=title, height=430)
+    return {"data": data, "layout": {"title.text": title, "yaxis.range": [0, top], "xaxis2.range": [0, top]}}
+
+
+def contraction_figure(d: Any) -> go.Figure:
+    """Three panels: lambda_hat_t along trajectories, their distribution, distance of two trajectories.
+
+    ``d`` is a :class:`stablernn.chapters.instability.ContractionData`; always 9 traces, their data
+    from :func:`contraction_frame`.
+    """
+    frame = contraction_frame(d)
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.1,
+                        subplot_titles=("λ̂<sub>t</sub>, 3 sequences", "cumulative distribution of λ̂<sub>t</sub>",
+                                        "‖h<sub>t</sub> − h′<sub>t</sub>‖, ∏ λ̂<sub>s</sub> (dashed)"))
+    for i, colour in zip(range(3), (BLUE, GREEN, PURPLE)):
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=colour, width=1.5), name=f"sequence {i + 1}",
+                                 showlegend=False), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=VERMILLION, dash="dot"), name="λ̂ = 1", showlegend=False,
+                             hoverinfo="skip"), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=GREY, dash="dash"), name="‖W‖₂", showlegend=False,
+                             hoverinfo="skip"), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=BLUE, width=2.5, shape="hv"),
+                             name="fraction of steps with λ̂ ≤ x", showlegend=False), 1, 2)
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=VERMILLION, dash="dot"), name="λ̂ = 1", showlegend=False,
+                             hoverinfo="skip"), 1, 2)
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=BLUE, width=2), name="distance", showlegend=False), 1, 3)
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=GREY, dash="dash"), name="∏ λ̂ (sequence 1)",
+                             showlegend=False), 1, 3)
+    fig.update_yaxes(title_text="λ̂<sub>t</sub>", row=1, col=1)
+    fig.update_xaxes(title_text="time step t", row=1, col=1)
+    fig.update_xaxes(title_text="λ̂", row=1, col=2)
+    fig.update_yaxes(range=[0, 1.02], title_text="fraction of steps with λ̂<sub>t</sub> ≤ λ̂", row=1, col=2)
+    fig.update_yaxes(type="log", range=[-12, 3], exponentformat="power", row=1, col=3)
+    fig.update_xaxes(title_text="time step t", row=1, col=3)
+    themed(fig, title=frame["layout"]["title.text"], height=430)
     fig.update_layout(margin=dict(t=110))
     fig.update_annotations(font_size=13)
-    return fig
+    return apply_frame(fig, frame)
 
 
 def step_size_figure(d: Any) -> go.Figure:

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLACK, BLUE, GREEN, GREY, ORANGE, VERMILLION, log_clip, log_ticks, pin_header, themed
+from .theme import BLACK, BLUE, GREEN, GREY, ORANGE, VERMILLION, apply_frame, log_clip, log_ticks, pin_header, themed
 
 LOG_RANGE = (-4, 3)  # decades shown on the explorer's log axes
 
@@ -22,47 +22,56 @@ def _point(k: int | None, values: np.ndarray) -> tuple[list, list]:
     return [int(k)], [float(values[k])]
 
 
-def transient_figure(d: Any) -> go.Figure:
-    """Two panels: ``||A^k||_2`` against k with its bounds, and the distance of two trajectories.
-
-    ``d`` is a :class:`stablernn.chapters.stability.TransientData`.
-    """
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("‖A<sup>k</sup>‖₂ against k", "distance ‖h<sub>t</sub> − h′<sub>t</sub>‖₂, same inputs"))
+def transient_frame(d: Any) -> dict:
+    """What the transient explorer's figure changes with its parameters: every trace, the title and the
+    step axes' range."""
     k = d.k.astype(float)
     lyap = (np.full_like(k, np.nan) if d.lyapunov_factor is None
             else log_clip(d.lyapunov_condition * d.lyapunov_factor**k))
-    lines = (
-        (d.power_norms, "‖A<sup>k</sup>‖₂", dict(color=BLUE, width=3)),
-        (d.radius**k, "ρ(A)<sup>k</sup> = r<sup>k</sup>", dict(color=VERMILLION, dash="dash")),
-        (d.spectral_norm**k, "‖A‖₂<sup>k</sup> (one-step bound)", dict(color=GREY, dash="dot")),
-        (lyap, "√κ(P) λ<sub>P</sub><sup>k</sup> (Lyapunov norm)", dict(color=GREEN, dash="dashdot")),
-    )
-    for y, name, line in lines:  # NaN (no Lyapunov norm when r >= 1) stays a gap
-        fig.add_trace(go.Scatter(x=k, y=np.where(np.isnan(y), np.nan, log_clip(y)), mode="lines", name=name,
-                                 line=line), 1, 1)
-    px, py = _point(d.k_peak, d.power_norms)
-    fig.add_trace(go.Scatter(x=px, y=py, mode="markers", name="largest ‖A<sup>k</sup>‖₂",
-                             marker=dict(color=ORANGE, size=12, symbol="diamond")), 1, 1)
-    bx, by = _point(d.k_below_one, d.power_norms)
-    fig.add_trace(go.Scatter(x=bx, y=by, mode="markers", name="first ‖A<sup>k</sup>‖₂ < 1",
-                             marker=dict(color=BLACK, size=11, symbol="x")), 1, 1)
-    fig.add_trace(go.Scatter(x=k, y=log_clip(d.linear_distance), mode="lines", name="linear h = Ah + x",
-                             line=dict(color=BLUE)), 1, 2)
-    fig.add_trace(go.Scatter(x=k, y=log_clip(d.tanh_distance), mode="lines", name="tanh RNN h = tanh(Ah + x)",
-                             line=dict(color=VERMILLION, dash="dot")), 1, 2)
-    for col in (1, 2):
-        fig.update_yaxes(type="log", range=list(LOG_RANGE), exponentformat="power", row=1, col=col)
-        fig.update_xaxes(range=[0, float(k[-1])], title_text="k" if col == 1 else "time step t", row=1, col=col)
-        fig.add_hline(y=1.0, line=dict(color=GREY, width=1), row=1, col=col)
+    # NaN (no Lyapunov norm when r >= 1) stays a gap
+    lines = [{"x": k, "y": np.where(np.isnan(y), np.nan, log_clip(y))}
+             for y in (d.power_norms, d.radius**k, d.spectral_norm**k, lyap)]
+    points = [dict(zip(("x", "y"), _point(at, d.power_norms))) for at in (d.k_peak, d.k_below_one)]
+    distances = [{"x": k, "y": log_clip(d.linear_distance)}, {"x": k, "y": log_clip(d.tanh_distance)}]
     peak = "unbounded" if d.peak is None else f"{d.peak:.3g} at k = {d.k_peak}"
     below = "never" if d.k_below_one is None else f"k = {d.k_below_one}"
     verdict = "contractive" if d.spectral_norm < 1 else "not contractive"
     title = (f"r = ρ(A) = {d.radius:.2f}, c = {d.coupling:.2f}: ‖A‖₂ = {d.spectral_norm:.3f} ({verdict})"
              f"<br><sup>largest ‖A<sup>k</sup>‖₂: {peak}; first ‖A<sup>k</sup>‖₂ < 1: {below}</sup>")
-    themed(fig, title=title, height=520)
+    return {"data": [*lines, *points, *distances],
+            "layout": {"title.text": title, "xaxis.range": [0, float(k[-1])], "xaxis2.range": [0, float(k[-1])]}}
+
+
+def transient_figure(d: Any) -> go.Figure:
+    """Two panels: ``||A^k||_2`` against k with its bounds, and the distance of two trajectories.
+
+    ``d`` is a :class:`stablernn.chapters.stability.TransientData`; the data come from
+    :func:`transient_frame`.
+    """
+    frame = transient_frame(d)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("‖A<sup>k</sup>‖₂ against k", "distance ‖h<sub>t</sub> − h′<sub>t</sub>‖₂, same inputs"))
+    lines = (
+        ("‖A<sup>k</sup>‖₂", dict(color=BLUE, width=3)),
+        ("ρ(A)<sup>k</sup> = r<sup>k</sup>", dict(color=VERMILLION, dash="dash")),
+        ("‖A‖₂<sup>k</sup> (one-step bound)", dict(color=GREY, dash="dot")),
+        ("√κ(P) λ<sub>P</sub><sup>k</sup> (Lyapunov norm)", dict(color=GREEN, dash="dashdot")),
+    )
+    for name, line in lines:
+        fig.add_trace(go.Scatter(mode="lines", name=name, line=line), 1, 1)
+    fig.add_trace(go.Scatter(mode="markers", name="largest ‖A<sup>k</sup>‖₂",
+                             marker=dict(color=ORANGE, size=12, symbol="diamond")), 1, 1)
+    fig.add_trace(go.Scatter(mode="markers", name="first ‖A<sup>k</sup>‖₂ < 1",
+                             marker=dict(color=BLACK, size=11, symbol="x")), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", name="linear h = Ah + x", line=dict(color=BLUE)), 1, 2)
+    fig.add_trace(go.Scatter(mode="lines", name="tanh RNN h = tanh(Ah + x)", line=dict(color=VERMILLION, dash="dot")), 1, 2)
+    for col in (1, 2):
+        fig.update_yaxes(type="log", range=list(LOG_RANGE), exponentformat="power", row=1, col=col)
+        fig.update_xaxes(title_text="k" if col == 1 else "time step t", row=1, col=col)
+        fig.add_hline(y=1.0, line=dict(color=GREY, width=1), row=1, col=col)
+    themed(fig, title=frame["layout"]["title.text"], height=520)
     pin_header(fig, title_px=14, legend_px=62, top=150, b=60)
-    return fig
+    return apply_frame(fig, frame)
 
 
 def jacobian_figure(lags: np.ndarray, norms: np.ndarray, lam: float, label: str) -> go.Figure:

@@ -121,3 +121,16 @@ def log_clip(values: np.ndarray, low: float = 1e-9, high: float = 1e9) -> np.nda
     run off the edge of the plot instead of breaking the log scale.
     """
     return np.clip(np.nan_to_num(np.asarray(values, dtype=float), nan=high, posinf=high), low, high)
+
+
+def apply_frame(fig: go.Figure, frame: dict) -> go.Figure:
+    """Set an explorer's frame on a figure built without those values (validated, unlike the live face's
+    ``plotly_update``). ``frame`` is ``{"data": [dict per trace], "layout": {path: value}}``: the figure
+    function and the explorer's live face read the varying values from the same ``*_frame`` function.
+    """
+    if len(frame["data"]) != len(fig.data):
+        raise ValueError(f"frame has {len(frame['data'])} traces, the figure {len(fig.data)}")
+    for trace, keys in zip(fig.data, frame["data"]):
+        trace.update(keys)
+    fig.update_layout(frame["layout"])
+    return fig

@@ -8,11 +8,30 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLUE, GREY, ORANGE, VERMILLION, log_clip, pin_header, themed
+from .theme import BLUE, GREY, ORANGE, VERMILLION, apply_frame, log_clip, pin_header, themed
 
 SCHEDULE_NAMES = {"decaying": "step α/i", "constant": "constant step α"}
 SCHEDULE_COLOURS = (BLUE, VERMILLION)
 GAP_RANGE = (-12, 0.5)  # decades shown on the gap axes (the k = 32 gaps reach 1e-11)
+
+
+def equivalence_frame(d: Any) -> dict:
+    """What the equivalence explorer's figure changes with k (and with a live re-run): every trace, the
+    title, both panel titles and the ticks that follow N and the k grid."""
+    gaps = lambda y: log_clip(y, 1e-13, 10)  # noqa: E731
+    data = [part for s in range(len(d.schedules))
+            for part in ({"x": d.logged, "y": gaps(d.weight_gap[s])}, {"x": d.logged, "y": gaps(d.pred_gap[s])})]
+    data += [part for s in range(len(d.schedules))
+             for part in ({"x": d.k_values, "y": gaps(d.final_weight[s])}, {"x": d.k_values, "y": gaps(d.final_pred[s])})]
+    data += [{"x": d.k_values, "y": gaps(d.rate), "name": f"rate λ<sup>k</sup>, λ = {d.lam:g}"},
+             {"x": [d.k] * len(d.current), "y": gaps(d.current)}]
+    title = (f"Recurrent vs {d.k}-truncated training<br><sup>weight gap ‖w<sub>rec</sub> − w<sub>trunc</sub>‖₂ "
+             f"{d.current[0]:.1e} (α/i), {d.current[2]:.1e} (constant) after {d.steps} steps</sup>")
+    layout = {"title.text": title, "annotations[0].text": f"gaps against step N, k = {d.k}",
+              "annotations[1].text": f"gaps after N = {d.steps} steps, against k",
+              "xaxis.tickvals": [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500) if v <= d.steps],
+              "xaxis2.tickvals": list(d.k_values), "xaxis2.range": [0, float(d.k_values[-1]) + 1]}
+    return {"data": data, "layout": layout}
 
 
 def equivalence_figure(d: Any) -> go.Figure:
@@ -20,47 +39,37 @@ def equivalence_figure(d: Any) -> go.Figure:
 
     ``d`` is a :class:`stablernn.chapters.training.EquivalenceData`. Traces: 4 on the left
     (weight and prediction gap per schedule), 4 final-gap curves, the rate ``lam^k`` and the
-    current-k markers on the right: always 10.
+    current-k markers on the right: always 10, their data from :func:`equivalence_frame`.
     """
+    frame = equivalence_frame(d)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.11,
-                        subplot_titles=(f"gaps against step N, k = {d.k}",
-                                        f"gaps after N = {d.steps} steps, against k"))
+                        subplot_titles=(frame["layout"]["annotations[0].text"], frame["layout"]["annotations[1].text"]))
     for s, name in enumerate(d.schedules):
         colour, label = SCHEDULE_COLOURS[s], SCHEDULE_NAMES[name]
-        fig.add_trace(go.Scatter(x=d.logged, y=log_clip(d.weight_gap[s], 1e-13, 10), mode="lines",
-                                 line=dict(color=colour, width=2.5), name=f"weight gap, {label}",
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=colour, width=2.5), name=f"weight gap, {label}",
                                  legendgroup=name), 1, 1)
-        fig.add_trace(go.Scatter(x=d.logged, y=log_clip(d.pred_gap[s], 1e-13, 10), mode="lines",
-                                 line=dict(color=colour, dash="dot"), name=f"prediction gap, {label}",
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=colour, dash="dot"), name=f"prediction gap, {label}",
                                  legendgroup=name), 1, 1)
     for s, name in enumerate(d.schedules):
         colour = SCHEDULE_COLOURS[s]
-        fig.add_trace(go.Scatter(x=d.k_values, y=log_clip(d.final_weight[s], 1e-13, 10), mode="lines+markers",
-                                 line=dict(color=colour, width=2.5), marker=dict(size=6),
+        fig.add_trace(go.Scatter(mode="lines+markers", line=dict(color=colour, width=2.5), marker=dict(size=6),
                                  showlegend=False, legendgroup=name,
                                  hovertemplate="k %{x}: weight gap %{y:.2e}<extra></extra>"), 1, 2)
-        fig.add_trace(go.Scatter(x=d.k_values, y=log_clip(d.final_pred[s], 1e-13, 10), mode="lines",
-                                 line=dict(color=colour, dash="dot"), showlegend=False, legendgroup=name,
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=colour, dash="dot"), showlegend=False, legendgroup=name,
                                  hovertemplate="k %{x}: prediction gap %{y:.2e}<extra></extra>"), 1, 2)
-    fig.add_trace(go.Scatter(x=d.k_values, y=log_clip(d.rate, 1e-13, 10), mode="lines",
-                             line=dict(color=GREY, dash="dash"), name=f"rate λ<sup>k</sup>, λ = {d.lam:g}"), 1, 2)
-    fig.add_trace(go.Scatter(x=[d.k] * len(d.current), y=log_clip(d.current, 1e-13, 10), mode="markers",
-                             marker=dict(color=ORANGE, size=13, symbol="circle-open", line=dict(width=3)),
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=GREY, dash="dash")), 1, 2)
+    fig.add_trace(go.Scatter(mode="markers", marker=dict(color=ORANGE, size=13, symbol="circle-open", line=dict(width=3)),
                              name="current k", hovertemplate="k %{x}: %{y:.2e}<extra></extra>"), 1, 2)
-    ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500) if v <= d.steps]
-    fig.update_xaxes(type="log", title_text="gradient step N", tickvals=ticks, row=1, col=1)
+    fig.update_xaxes(type="log", title_text="gradient step N", row=1, col=1)
     # k on a linear axis: the geometric decay lam^k the text describes is then a straight line
-    fig.update_xaxes(title_text="truncation length k", tickvals=list(d.k_values), row=1, col=2,
-                     range=[0, float(d.k_values[-1]) + 1])
+    fig.update_xaxes(title_text="truncation length k", row=1, col=2)
     fig.update_yaxes(type="log", range=list(GAP_RANGE), exponentformat="power", title_text="gap", row=1, col=1)
     fig.update_yaxes(type="log", range=list(GAP_RANGE), exponentformat="power", row=1, col=2)
-    themed(fig, title=f"Recurrent vs {d.k}-truncated training<br><sup>weight gap ‖w<sub>rec</sub> − w<sub>trunc</sub>‖₂ "
-                      f"{d.current[0]:.1e} (α/i), {d.current[2]:.1e} (constant) after {d.steps} steps</sup>",
-           height=580)
+    themed(fig, title=frame["layout"]["title.text"], height=580)
     pin_header(fig, title_px=20, legend_px=72, top=195)
     fig.update_layout(title_font_size=15)
     fig.update_annotations(font_size=13)
-    return fig
+    return apply_frame(fig, frame)
 
 
 def gradient_gap_figure(k_values: np.ndarray, grad_gap: np.ndarray, lam: float) -> go.Figure:

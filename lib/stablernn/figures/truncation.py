@@ -8,53 +8,65 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, log_clip, pin_header, power_of_ten, themed
+from .theme import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, apply_frame, log_clip, pin_header, power_of_ten, themed
 
 LOG_RANGE = (-7, 1)  # decades on the error axis
 _FLOOR = 10.0 ** (LOG_RANGE[0] - 1)  # exact zeros are drawn just below the visible range
 
 
-def truncation_figure(d: Any) -> go.Figure:
-    """Two panels: error against k with the bound; readouts of the full and the k-truncated model.
-
-    ``d`` is a :class:`stablernn.chapters.truncation.TruncationData`.
-    """
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, column_widths=[0.55, 0.45],
-                        subplot_titles=("error against the context length k",
-                                        f"readouts y<sub>t</sub> = v·h<sub>t</sub>, k = {d.k}"))
+def truncation_frame(d: Any) -> dict:
+    """What the truncation explorer's figure changes with its parameters: every trace, the title, the
+    readout panel's title (it names k), the axes' ranges."""
     ks = d.ks.astype(float)
-    fig.add_trace(go.Scatter(x=ks, y=log_clip(d.state_error, _FLOOR), mode="lines", name="measured max ‖h<sub>t</sub> − h<sup>k</sup><sub>t</sub>‖₂",
-                             line=dict(color=BLUE, width=3)), 1, 1)
-    fig.add_trace(go.Scatter(x=ks, y=log_clip(d.output_error, _FLOOR), mode="lines", name="measured readout error",
-                             line=dict(color=GREEN, dash="dot")), 1, 1)
     # A trace with no number to show keeps its points as NaN (drawn as gaps, kept in the legend): the
     # legend, and with it the plot area, must not change size from one frame to the next.
     bound = log_clip(d.bound, _FLOOR) if len(d.bound) else np.full(len(ks), np.nan)
-    fig.add_trace(go.Scatter(x=ks, y=bound, mode="lines",
-                             name="bound λ<sup>k</sup> L<sub>x</sub>B<sub>x</sub>/(1 − λ)",
-                             line=dict(color=VERMILLION, dash="dash")), 1, 1)
-    fig.add_trace(go.Scatter(x=[1, float(ks[-1])], y=[d.eps, d.eps], mode="lines", name="accuracy ε",
-                             line=dict(color=GREY, dash="dot", width=1.5)), 1, 1)
     show_min = d.min_k_bound is not None and d.min_k_bound <= ks[-1]
-    fig.add_trace(go.Scatter(x=[d.min_k_bound if show_min else 1.0] * 2,
-                             y=[10.0 ** LOG_RANGE[0], d.eps] if show_min else [np.nan, np.nan],
-                             mode="lines", name="smallest k certified for ε", line=dict(color=PURPLE, width=2)), 1, 1)
-    fig.add_trace(go.Scatter(x=[d.k], y=log_clip([d.error_at_k], _FLOOR), mode="markers", name="current k",
-                             marker=dict(color=ORANGE, size=13, symbol="diamond", line=dict(color="#222", width=1))), 1, 1)
-    fig.add_trace(go.Scatter(x=d.t, y=d.y_full, mode="lines", name="recurrent model", line=dict(color=BLUE, width=2.5),
-                             showlegend=True), 1, 2)
-    fig.add_trace(go.Scatter(x=d.t, y=d.y_truncated, mode="lines", name="k-truncated model",
-                             line=dict(color=SKY, dash="dash", width=2)), 1, 2)
-    fig.update_yaxes(type="log", range=list(LOG_RANGE), exponentformat="power", title_text="error", row=1, col=1)
-    fig.update_xaxes(range=[0, float(ks[-1]) + 1], title_text="context length k", row=1, col=1)
-    fig.update_xaxes(range=[0, float(d.t[-1])], title_text="time step t", row=1, col=2)
+    data = [{"x": ks, "y": log_clip(d.state_error, _FLOOR)},
+            {"x": ks, "y": log_clip(d.output_error, _FLOOR)},
+            {"x": ks, "y": bound},
+            {"x": [1, float(ks[-1])], "y": [d.eps, d.eps]},
+            {"x": [d.min_k_bound if show_min else 1.0] * 2,
+             "y": [10.0 ** LOG_RANGE[0], d.eps] if show_min else [np.nan, np.nan]},
+            {"x": [d.k], "y": log_clip([d.error_at_k], _FLOOR)},
+            {"x": d.t, "y": d.y_full},
+            {"x": d.t, "y": d.y_truncated}]
     # the readouts' own scale (a few tenths for a contraction), symmetric about 0 and rounded
     reach = max(0.05, 1.15 * float(np.nanmax(np.abs(np.concatenate([d.y_full, d.y_truncated])))))
     reach = float(f"{reach:.1g}") if reach < 1 else float(np.ceil(reach * 10) / 10)
-    fig.update_yaxes(range=[-reach, reach], title_text="y<sub>t</sub>", row=1, col=2)
-    themed(fig, title=_title(d), height=540)
+    layout = {"title.text": _title(d), "annotations[1].text": f"readouts y<sub>t</sub> = v·h<sub>t</sub>, k = {d.k}",
+              "xaxis.range": [0, float(ks[-1]) + 1], "xaxis2.range": [0, float(d.t[-1])],
+              "yaxis2.range": [-reach, reach]}
+    return {"data": data, "layout": layout}
+
+
+def truncation_figure(d: Any) -> go.Figure:
+    """Two panels: error against k with the bound; readouts of the full and the k-truncated model.
+
+    ``d`` is a :class:`stablernn.chapters.truncation.TruncationData`; the data come from
+    :func:`truncation_frame`.
+    """
+    frame = truncation_frame(d)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, column_widths=[0.55, 0.45],
+                        subplot_titles=("error against the context length k", frame["layout"]["annotations[1].text"]))
+    fig.add_trace(go.Scatter(mode="lines", name="measured max ‖h<sub>t</sub> − h<sup>k</sup><sub>t</sub>‖₂",
+                             line=dict(color=BLUE, width=3)), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", name="measured readout error", line=dict(color=GREEN, dash="dot")), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", name="bound λ<sup>k</sup> L<sub>x</sub>B<sub>x</sub>/(1 − λ)",
+                             line=dict(color=VERMILLION, dash="dash")), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", name="accuracy ε", line=dict(color=GREY, dash="dot", width=1.5)), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", name="smallest k certified for ε", line=dict(color=PURPLE, width=2)), 1, 1)
+    fig.add_trace(go.Scatter(mode="markers", name="current k",
+                             marker=dict(color=ORANGE, size=13, symbol="diamond", line=dict(color="#222", width=1))), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", name="recurrent model", line=dict(color=BLUE, width=2.5), showlegend=True), 1, 2)
+    fig.add_trace(go.Scatter(mode="lines", name="k-truncated model", line=dict(color=SKY, dash="dash", width=2)), 1, 2)
+    fig.update_yaxes(type="log", range=list(LOG_RANGE), exponentformat="power", title_text="error", row=1, col=1)
+    fig.update_xaxes(title_text="context length k", row=1, col=1)
+    fig.update_xaxes(title_text="time step t", row=1, col=2)
+    fig.update_yaxes(title_text="y<sub>t</sub>", row=1, col=2)
+    themed(fig, title=frame["layout"]["title.text"], height=540)
     pin_header(fig, title_px=14, legend_px=62, top=145, b=60)
-    return fig
+    return apply_frame(fig, frame)
 
 
 def _title(d: Any) -> str:

@@ -9,7 +9,11 @@ An explorer is built from a pure ``compute(**params)`` that returns plain arrays
   (plotly's sliders are independent of each other).
 * ``widget()``: ipywidgets controls driving a ``FigureWidget`` updated in place, with errors and
   non-finite values caught so that no slider position crashes the widget or plots NaN. Each slider
-  move goes through the one public update step, :meth:`Explorer.update` (compute, build, draw).
+  move goes through the one public update step, :meth:`Explorer.update`. An explorer with a
+  ``frame`` (what its figure changes from one parameter value to the next, as plain arrays and
+  layout paths, from the chapter's figure module) computes that alone and sends only what changed
+  in one ``plotly_update``: no figure is rebuilt or re-validated on a slider move. Without one, the
+  whole figure is built and diffed in.
 
 What is too slow for a slider (retraining, a training run) is an :class:`Action`: a button on the
 live face with controls of its own, whose ``run`` returns the explorer's data (and may report
@@ -110,7 +114,9 @@ class Explorer:
     """An interactive figure: ``compute``, ``figure`` and the controls that drive them.
 
     ``continuous`` makes the live sliders update while dragging (use it when ``compute`` is fast);
-    ``actions`` add buttons to the live face (see :class:`Action`).
+    ``actions`` add buttons to the live face (see :class:`Action`). ``frame(data)`` returns
+    ``{"data": [dict per trace], "layout": {path: value}}``, everything ``figure(data)`` changes with
+    the data (``figures.theme.apply_frame`` sets it when the figure is built, so the two agree).
     """
 
     title: str
@@ -120,6 +126,7 @@ class Explorer:
     fixed: dict = field(default_factory=dict)
     continuous: bool = True
     actions: Sequence[Action] = ()
+    frame: Callable[[Any], dict] | None = None
 
     # -- shared ---------------------------------------------------------------------------------
     def defaults(self) -> dict:
@@ -172,19 +179,32 @@ class Explorer:
     # -- live face ------------------------------------------------------------------------------
     def draw(self, fig: Any, new: go.Figure) -> None:
         """Draw a figure built by ``figure`` into the live ``FigureWidget``: its traces' data and the
-        layout values that vary with the parameters (the public update step of the live face)."""
+        layout values that vary with the parameters."""
         with fig.batch_update():
             for old, trace in zip(fig.data, new.data):
                 old.update({k: v for k, v in _sanitize(trace).to_plotly_json().items() if k not in ("type", "uid")})
             fig.layout.update(_changed(fig.layout.to_plotly_json(), _varying_layout(new)))
 
+    def show_data(self, fig: Any, data: Any) -> None:
+        """Draw the explorer's data into the live ``FigureWidget``: its frame when it has one (only the
+        values that changed are sent), else the whole figure."""
+        if self.frame is None:
+            self.draw(fig, self.figure(data))
+        else:
+            send_frame(fig, self.frame(data))
+
     def update(self, fig: Any, **params: Any) -> str | None:
-        """Compute, build and draw the figure for ``params``; return the reason if they were refused."""
+        """Compute and draw the figure for ``params`` (the public update step of the live face);
+        return the reason if they were refused."""
         try:
-            new = self.render(**params)
+            data = self.compute(**{**self.fixed, **self.defaults(), **params})
+            new = self.figure(data) if self.frame is None else self.frame(data)
         except (ValueError, TypeError, FloatingPointError) as err:
             return str(err)
-        self.draw(fig, new)
+        if self.frame is None:
+            self.draw(fig, new)
+        else:
+            send_frame(fig, new)
         return None
 
     def widget(self):
@@ -240,7 +260,7 @@ class _ActionPanel:
         """Draw intermediate data, move the progress bar, show a status; False once Stop was pressed."""
         with self._lock:
             if data is not None:
-                self.explorer.draw(self.fig, self.explorer.figure(data))
+                self.explorer.show_data(self.fig, data)
             if total is not None:
                 self.progress.max = max(1, total)
             if done is not None:
@@ -282,6 +302,67 @@ class _ActionPanel:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+def send_frame(fig: Any, frame: dict) -> None:
+    """Set a frame's values on a ``FigureWidget`` in one ``plotly_update``, sending only what differs
+    from what the figure holds (non-finite numbers become gaps). Nothing is validated or rebuilt:
+    the frame comes from the same function that built the figure."""
+    from plotly.basedatatypes import Undefined
+
+    restyle: dict[str, list] = {}
+    for i, (held, keys) in enumerate(zip(fig._data, frame["data"])):  # the traces' own dictionaries
+        for key, value in keys.items():
+            value = _gapped(value)
+            if not _same(_get_path(held, key), value):
+                restyle.setdefault(key, [Undefined] * len(fig._data))[i] = value
+    layout = fig._layout
+    relayout = {path: value for path, value in frame["layout"].items() if not _same(_get_path(layout, path), value)}
+    if restyle or relayout:
+        fig.plotly_update(restyle_data=restyle, relayout_data=relayout, trace_indexes=list(range(len(fig._data))))
+
+
+def _gapped(value: Any) -> Any:
+    """A numeric array as float64, or as a list with ``None`` where it is not finite (a gap)."""
+    if isinstance(value, (str, bool, dict)) or value is None or np.isscalar(value):
+        return value
+    arr = np.asarray(value)
+    if arr.dtype == object:
+        if not all(v is None or isinstance(v, (int, float, np.number)) for v in arr.ravel()):
+            return value
+        arr = np.array([np.nan if v is None else v for v in arr.ravel()], dtype=float).reshape(arr.shape)
+    if arr.dtype.kind not in "fiu":
+        return value
+    arr = arr.astype(float)
+    finite = np.isfinite(arr)
+    return arr if finite.all() else np.where(finite, arr, None).tolist()
+
+
+def _get_path(held: dict, path: str) -> Any:
+    """The value at a plotly path (``"marker.color"``, ``"annotations[1].text"``) of a figure's own
+    dictionaries, or ``None`` when it is not set."""
+    node: Any = held
+    for part in path.replace("]", "").replace("[", ".").split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+        if node is None:
+            return None
+    return node
+
+
+def _same(held: Any, value: Any) -> bool:
+    if isinstance(held, np.ndarray) or isinstance(value, np.ndarray):
+        try:
+            return np.array_equal(np.asarray(held, dtype=float), np.asarray(value, dtype=float))
+        except (TypeError, ValueError):
+            return False
+    if isinstance(held, tuple) or isinstance(value, tuple):  # plotly keeps some arrays (ranges) as tuples
+        return list(held) == list(value) if isinstance(held, (list, tuple)) and isinstance(value, (list, tuple)) else False
+    return held == value
+
+
 def _make_input(W: Any, c: Control, continuous: bool):
     style = {"description_width": "initial"}
     layout = W.Layout(width="100%")

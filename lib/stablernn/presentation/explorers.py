@@ -34,7 +34,8 @@ def spectral() -> Explorer:
         Control("horizon", "horizon T", (60,), 60, step=5, fmt="d", live=(10, 300)),
     )
     return Explorer(title="Spectral radius, spectral norm and the hidden state", compute=recurrent_models.spectral,
-                    figure=recurrent_models_figures.spectral_figure, controls=controls)
+                    figure=recurrent_models_figures.spectral_figure, controls=controls,
+                    frame=recurrent_models_figures.spectral_frame)
 
 
 # -- Chapter 2 ----------------------------------------------------------------------------------
@@ -47,7 +48,8 @@ def gradients() -> Explorer:
         Control("length", "sequence length T", (30, 80), 80, step=5, fmt="d", live=(5, 300)),
     )
     return Explorer(title="Gradient size against lag", compute=bptt.gradient_sizes,
-                    figure=bptt_figures.gradient_figure, controls=controls)
+                    figure=bptt_figures.gradient_figure, controls=controls,
+                    frame=bptt_figures.gradient_frame)
 
 
 def recall_window(grid: bptt.RecallGrid) -> Explorer:
@@ -68,7 +70,8 @@ def receptive_field() -> Explorer:
         Control("schedule", "dilation schedule", DILATION_SCHEDULES, "doubling"),
     )
     return Explorer(title="Receptive field of dilated causal convolutions", compute=feedforward.receptive,
-                    figure=feedforward_figures.receptive_field_figure, controls=controls)
+                    figure=feedforward_figures.receptive_field_figure, controls=controls,
+                    frame=feedforward_figures.receptive_field_frame)
 
 
 # -- Chapter 4 ----------------------------------------------------------------------------------
@@ -82,7 +85,8 @@ def transient() -> Explorer:
         Control("horizon", "horizon", (60,), 60, step=5, fmt="d", live=(10, 300)),
     )
     return Explorer(title="Transient amplification: A = [[r, c], [0, r]]", compute=stability.transient,
-                    figure=stability_figures.transient_figure, controls=controls)
+                    figure=stability_figures.transient_figure, controls=controls,
+                    frame=stability_figures.transient_frame)
 
 
 # -- Chapter 5 ----------------------------------------------------------------------------------
@@ -95,7 +99,8 @@ def truncation_error() -> Explorer:
         Control("log10_eps", "log₁₀ ε", (-2.0,), -2.0, step=0.5, fmt=".1f", live=(-7.0, -0.5)),
     )
     return Explorer(title="Truncating a recurrent model to its last k inputs", compute=truncation.truncation,
-                    figure=truncation_figures.truncation_figure, controls=controls)
+                    figure=truncation_figures.truncation_figure, controls=controls,
+                    frame=truncation_figures.truncation_frame)
 
 
 # -- Chapter 6 ----------------------------------------------------------------------------------
@@ -117,7 +122,7 @@ def equivalence(grid: training.EquivalenceGrid) -> Explorer:
         Control("steps", "steps N", (low, 100, high), 100, step=10, fmt="d"),
     ))
     return Explorer(title="Recurrent vs truncated gradient descent", compute=training.equivalence_at,
-                    figure=training_figures.equivalence_figure,
+                    figure=training_figures.equivalence_figure, frame=training_figures.equivalence_frame,
                     controls=(Control("k", "truncation length k", ks, default, step=None, fmt="d"),),
                     fixed={"grid": grid}, actions=(run,))
 
@@ -131,7 +136,8 @@ def descent() -> Explorer:
         Control("remedy", "remedy", instability.REMEDIES, "none"),
     )
     return Explorer(title="Gradient descent on h_t = a h_{t-1} + x_t", compute=instability.descent,
-                    figure=instability_figures.descent_figure, controls=controls)
+                    figure=instability_figures.descent_figure, controls=controls,
+                    frame=instability_figures.descent_frame)
 
 
 def contraction() -> Explorer:
@@ -142,7 +148,8 @@ def contraction() -> Explorer:
                 live=(0.0, 20.0)),
     )
     return Explorer(title="Contraction measured along trajectories", compute=instability.contraction,
-                    figure=instability_figures.contraction_figure, controls=controls)
+                    figure=instability_figures.contraction_figure, controls=controls,
+                    frame=instability_figures.contraction_frame)
 
 
 # -- Chapter 8 ----------------------------------------------------------------------------------
