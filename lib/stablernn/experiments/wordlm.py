@@ -42,8 +42,8 @@ PUBLISHED = {
 }
 
 CONFIGS = {
-    "full": {"embedding": 64, "hidden": 64, "bptt": 35, "batch_size": 32, "train_tokens": 400_000,
-             "valid_tokens": 20_000, "test_tokens": None, "evals_per_epoch": 2, "max_epochs": 4, "patience": 2,
+    "full": {"embedding": 64, "hidden": 64, "bptt": 35, "batch_size": 32, "train_tokens": 200_000,
+             "valid_tokens": 20_000, "test_tokens": None, "evals_per_epoch": 2, "max_epochs": 15, "patience": 2,
              "lr": 3e-3, "clip": 0.5, "max_norm": 0.999, "forget_bound": 0.5, "input_bound": 1.0,
              "seeds": [0, 1, 2]},
     "quick": {"embedding": 16, "hidden": 16, "bptt": 10, "batch_size": 8, "train_tokens": 4_000,
