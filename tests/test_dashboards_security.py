@@ -104,3 +104,25 @@ def test_front_end_cannot_execute_code(voila_url, tmp_path):
         "stop_on_error": True})
     assert not marker.exists(), "code sent by the front end was executed"
     assert "execute_reply" not in replies
+
+
+def test_pooled_kernels_warm_one_at_a_time_landing_page_first_then_the_books_order():
+    import asyncio
+
+    from stablernn.presentation.voila_server import HandoutAwareKernelManager
+
+    manager = HandoutAwareKernelManager(preheat_concurrency=1)
+    order: list[str] = []
+
+    async def warm(name: str) -> None:
+        await manager._turn(name)
+        order.append(name)
+        await asyncio.sleep(0.01)
+        manager._warmed()
+
+    async def main() -> None:
+        names = ["instability.ipynb", "training.ipynb", "index.ipynb", "recurrent_models.ipynb", "extra.ipynb"]
+        await asyncio.gather(*(warm(n) for n in names))
+
+    asyncio.run(main())
+    assert order == ["index.ipynb", "recurrent_models.ipynb", "training.ipynb", "instability.ipynb", "extra.ipynb"]

@@ -1,5 +1,12 @@
-"""Two fixes for the Voilà server of the dashboards (``notebooks/dashboards/voila.json`` names this module).
+"""Fixes for the Voilà server of the dashboards (``notebooks/dashboards/voila.json`` names this module).
 
+* **Pools fill at a pace the machine can take, the landing page first.** Voilà starts every
+  dashboard's preheated kernel at once when the server starts; on two cores eight kernels importing
+  torch and plotly together made the first dashboard a lecturer opened wait 20 s. Here pooled kernels
+  warm up ``preheat_concurrency`` at a time, the landing page's first and then the dashboards in the
+  book's order; a reader who asks for a dashboard whose kernel has not started yet gets a kernel of
+  their own at once (Voilà's path without a pool). Once every pool holds its kernel the server logs
+  ``READY`` (the serve command's "ready" line).
 * **Kernels handed out are not culled.** Voilà keeps pooled kernels out of the culler's reach, but once
   it hands one to a reader the kernel's last activity is still the moment it was preheated. If the
   culler runs in the second or two before the reader's browser connects, a kernel that waited in the
@@ -19,20 +26,76 @@ The Voilà server imports this module when it reads its configuration; nothing e
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import os
+import time
 
 import jinja2
 import tornado.web
 from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from nbconvert.exporters.templateexporter import TemplateExporter
+from traitlets import Int
 from voila.static_file_handler import TemplateStaticFileHandler
+
+LANDING = "index.ipynb"
+#: the dashboards in the book's chapter order: the order their pools fill in after the landing page
+ORDER = ("recurrent_models", "bptt", "feedforward", "truncation", "training", "instability", "in_practice")
+READY = "Dashboards ready"
+WARM_UP_LIMIT_S = 90  # a warm-up that takes longer than this no longer holds back the next one
+
+
+def _rank(notebook: str) -> tuple[int, int]:
+    name = os.path.basename(notebook).removesuffix(".ipynb")
+    if notebook.endswith(LANDING):
+        return (0, 0)
+    return (1, ORDER.index(name)) if name in ORDER else (2, 0)
 
 
 class HandoutAwareKernelManager(AsyncMappingKernelManager):
-    """Before each culling pass, mark kernels handed out since the last pass as just active."""
+    """Pools filled in order and at a pace (see the module's docstring), and kernels handed out since
+    the last culling pass marked as just active before each pass.
 
+    Voilà builds its pooling kernel manager as a subclass of this class; ``__init_subclass__`` wraps
+    that subclass's warm-up (``_initialize``) to wait for its turn, and its ``__init__`` to announce
+    when the first pools are full.
+    """
+
+    preheat_concurrency = Int(max(1, (os.cpu_count() or 2) - 1), config=True,
+                              help="pooled kernels warming up at the same time (one per core but one)")
     _pooled_before: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_initialize" in cls.__dict__ and "fill_if_needed" in cls.__dict__:  # Voilà's pooling manager
+            cls._initialize = _paced(cls.__dict__["_initialize"])
+            cls.__init__ = _announcing(cls.__dict__["__init__"])
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._waiting: list[tuple[tuple[int, int], int, asyncio.Future]] = []  # (rank, arrival, turn)
+        self._warming = 0
+
+    def _turn(self, notebook: str) -> asyncio.Future:
+        """A future that is done when ``notebook``'s pooled kernel may start warming up."""
+        turn = asyncio.get_event_loop().create_future()
+        self._waiting.append((_rank(notebook), len(self._waiting), turn))
+        # on the loop's next pass: the pools queued together at start-up are all waiting by then
+        asyncio.get_event_loop().call_soon(self._next_turn)
+        return turn
+
+    def _next_turn(self) -> None:
+        self._waiting.sort(key=lambda entry: entry[:2])
+        while self._waiting and self._warming < self.preheat_concurrency:
+            *_, turn = self._waiting.pop(0)
+            if not turn.done():
+                self._warming += 1
+                turn.set_result(None)
+
+    def _warmed(self) -> None:
+        self._warming -= 1
+        self._next_turn()
 
     def _pooled_now(self) -> frozenset[str]:
         """Ids of the preheated kernels now waiting in Voilà's pools (empty without preheating)."""
@@ -51,6 +114,61 @@ class HandoutAwareKernelManager(AsyncMappingKernelManager):
                 kernel.last_activity = utcnow()
         self._pooled_before = pooled
         await super().cull_kernels()
+
+
+def _paced(initialize):
+    """Voilà's warm-up of a pooled kernel (start it, run the notebook), after its turn has come; the
+    turn passes on when the notebook has run, or after ``WARM_UP_LIMIT_S``. Restarts are not paced."""
+
+    @functools.wraps(initialize)
+    async def paced(self, notebook_path: str, kernel_id: str | None = None, **kwargs):
+        if kernel_id is not None:
+            return await initialize(self, notebook_path, kernel_id, **kwargs)
+        await self._turn(notebook_path)
+        start = time.perf_counter()
+        try:
+            content = await initialize(self, notebook_path, kernel_id, **kwargs)
+        except BaseException:
+            self._warmed()
+            raise
+        pending = []
+
+        def passed(_task: object = None) -> None:
+            if pending:
+                pending.pop().cancel()
+                self.log.info("Warmed a kernel for %s in %.1f s", notebook_path, time.perf_counter() - start)
+                self._warmed()
+
+        pending.append(asyncio.get_event_loop().call_later(WARM_UP_LIMIT_S, passed))
+        content["task"].add_done_callback(passed)
+        return content
+
+    return paced
+
+
+def _announcing(init):
+    """Voilà's ``__init__`` (which queues every pool's first kernel), then the ``READY`` log line once
+    each of those kernels has run its notebook."""
+
+    @functools.wraps(init)
+    def announcing(self, **kwargs) -> None:
+        init(self, **kwargs)
+        tasks = [task for pool in self._pools.values() for task in pool]
+        if not tasks:
+            return
+        start = time.perf_counter()
+
+        async def announce() -> None:
+            started = await asyncio.gather(*tasks, return_exceptions=True)
+            renders = [r["task"] for r in started if not isinstance(r, BaseException)]
+            ran = await asyncio.gather(*renders, return_exceptions=True)
+            failed = len(tasks) - sum(not isinstance(r, BaseException) for r in ran)
+            self.log.info("%s: %d kernels preheated in %.1f s%s", READY, len(tasks) - failed,
+                          time.perf_counter() - start, f"; {failed} failed" if failed else "")
+
+        asyncio.get_event_loop().create_task(announce())
+
+    return announcing
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
