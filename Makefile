@@ -24,7 +24,7 @@ dashboards:
 	bash scripts/setup.sh
 	bash scripts/serve_dashboards.sh $(VOILA_PORT) $(POOLS)
 
-# Measurements (minutes; nothing is asserted). The first two write the files the Performance page reads.
+# Measurements (minutes; nothing is asserted). bench_book, bench_dashboards_load and bench_live write the files the Performance page reads.
 bench:
 	bash scripts/build_book.sh
 	.venv/bin/python bench/bench_book.py --out results/bench_book.json
