@@ -24,6 +24,8 @@ SITE = Path(os.environ.get("STABLERNN_SITE") or ROOT / "_build" / "html")  # the
 SHARED_DATA = ROOT.parent / "shared" / "data"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
+READY = "Dashboards ready"  # stablernn.presentation.voila_server.READY (conftest does not import the server)
+READY_TIMEOUT_S = 300  # eight warm-ups one after the other on a loaded 2-core machine
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -119,9 +121,14 @@ def voila_url():
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"Voilà did not start; see {log / 'voila.log'}")
                 time.sleep(0.5)
-        # wait (bounded) until every dashboard's preheated kernel is ready, as a reader would find it
-        n = len(list((ROOT / "notebooks" / "dashboards").glob("*.ipynb")))
-        while time.time() < deadline and (log / "voila.log").read_text().count("is filled with") < n:
+        # the server's own word that every pool holds a kernel that has run its notebook, as a reader finds it
+        notebooks = sorted(p.name for p in (ROOT / "notebooks" / "dashboards").glob("*.ipynb"))
+        deadline = time.time() + READY_TIMEOUT_S
+        while READY not in (text := (log / "voila.log").read_text()):
+            if proc.poll() is not None or time.time() > deadline:
+                waiting = [nb for nb in notebooks if f"Warmed a kernel for {nb}" not in text]
+                pytest.fail(f"Voilà did not log {READY!r} within {READY_TIMEOUT_S} s; pools still warming: "
+                            f"{', '.join(waiting) or 'none'} (see {log / 'voila.log'})", pytrace=False)
             time.sleep(0.5)
         yield url
     finally:

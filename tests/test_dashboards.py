@@ -5,8 +5,11 @@ no code shows."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +165,70 @@ def test_dashboard_is_self_contained_and_themed_and_its_focused_slider_visible(p
     style = handle.evaluate("h => { const c = getComputedStyle(h); return [c.backgroundColor, c.borderTopWidth]; }")
     assert style[0] not in ("rgba(0, 0, 0, 0)", "transparent") or style[1] != "0px", style
     assert not page.problems, page.problems
+
+
+def _kill_kernel(kernel_id: str) -> None:
+    """SIGKILL the kernel process whose command line names ``kernel_id`` (its connection file)."""
+    killed = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if proc.name.isdigit() and kernel_id.encode() in cmdline and b"ipykernel" in cmdline:
+            os.kill(int(proc.name), signal.SIGKILL)
+            killed += 1
+    assert killed, f"no kernel process names {kernel_id}"
+
+
+@pytest.mark.browser
+def test_a_dashboard_whose_kernel_dies_says_so_and_reloads(page, voila_url):
+    """The reader sees a message with a reload button, and the reload gives a working dashboard."""
+    kernel_of = "() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId"
+    page.goto(f"{voila_url}/voila/render/recurrent_models.ipynb", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
+    assert page.locator("#kernel-lost").count() == 0
+    dead = page.evaluate(kernel_of)
+    _kill_kernel(dead)
+    alert = page.locator("#kernel-lost[role=alert]")
+    alert.wait_for(state="visible", timeout=30_000)
+    assert "lost its Python kernel" in alert.inner_text() and "Reload" in alert.inner_text()
+    screenshot(page, "dashboard_kernel_lost")
+    alert.locator("button").click()
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
+    assert page.evaluate(kernel_of) != dead and page.locator("#kernel-lost").count() == 0
+    before = _signature(page)
+    page.locator(".widget-slider .noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    assert _wait_for_change(page, before, 30_000), "the reloaded dashboard does not answer its slider"
+    # the page's unload beacon shut the dead kernel down (its websocket closing is expected)
+    assert _logged(f"Kernel shutdown: {dead}", 20), "the reload left the dead kernel running"
+    assert not _unexpected(page.problems, dead), page.problems
+
+
+@pytest.mark.browser
+def test_a_reader_who_leaves_a_dashboard_frees_its_kernel(page, voila_url):
+    page.goto(f"{voila_url}/voila/render/feedforward.ipynb", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
+    kernel = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+    page.goto(f"{voila_url}/voila/render/index.ipynb", timeout=PAGE_TIMEOUT_MS)
+    assert _logged(f"Kernel shutdown: {kernel}", 20), "the kernel of the page the reader left still runs"
+    assert not _unexpected(page.problems, kernel), page.problems
+
+
+def _unexpected(problems: list[str], kernel: str) -> list[str]:
+    """``problems`` but the unload beacon that shuts ``kernel`` down (the browser reports it as aborted,
+    as it leaves the page, whether or not the server got it: ``_logged`` checks that) and, for a dead
+    kernel, its websocket closing."""
+    beacon = f"/voila/api/shutdown/{kernel} (net::ERR_ABORTED)"
+    return [p for p in problems if not p.endswith(beacon) and "WebSocket" not in p]
+
+
+def _logged(line: str, timeout_s: float) -> bool:
+    """Whether the Voilà server's log (conftest's voila_url) shows ``line`` within ``timeout_s``."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if line in (ROOT / "test-artifacts" / "voila.log").read_text(errors="replace"):
+            return True
+        time.sleep(0.25)
+    return False

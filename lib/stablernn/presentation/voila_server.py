@@ -17,6 +17,10 @@
   template chain again: about half of the server's CPU when ten readers arrive at once. Importing this
   module gives every exporter's environment one shared in-memory bytecode cache, keyed by template
   name and checked against the template's source, as Jinja's own file cache is.
+* **A reader who leaves a page frees its kernel.** On ``beforeunload`` Voilà's front end posts
+  ``/voila/api/shutdown/<kernel>`` with the ``_xsrf`` cookie, but Voilà's page handler never sets
+  that cookie, so the server refused every such request (403) and each closed tab held its kernel
+  (about 110 MB) until the culler came. The page handler now sets the cookie.
 * **A malformed template path is a 404, not a 500.** Voilà's ``TemplateStaticFileHandler`` splits
   ``/voila/templates/<template>/static/<file>`` with assertions and tuple unpacking, so a path such
   as ``/voila/templates/x`` or ``.../static/..%2F..`` ended in an uncaught error and a 500.
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import os
 import time
 
@@ -37,6 +42,7 @@ from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from nbconvert.exporters.templateexporter import TemplateExporter
 from traitlets import Int
+from voila.handler import VoilaHandler
 from voila.static_file_handler import TemplateStaticFileHandler
 
 LANDING = "index.ipynb"
@@ -216,3 +222,19 @@ def _not_found_if_malformed(method):
 TemplateStaticFileHandler.parse_url_path = _not_found_if_malformed(TemplateStaticFileHandler.parse_url_path)
 TemplateStaticFileHandler.get_absolute_path = classmethod(
     _not_found_if_malformed(TemplateStaticFileHandler.get_absolute_path.__func__))
+
+
+def _setting_the_xsrf_cookie(prepare):
+    """The page handler's ``prepare``, then the ``_xsrf`` cookie set (tornado sets it on first use)."""
+
+    @functools.wraps(prepare)
+    async def prepared(self, *args, **kwargs):
+        result = prepare(self, *args, **kwargs)
+        if inspect.isawaitable(result):
+            await result
+        self.xsrf_token  # the page's unload beacon sends this cookie back with its shutdown request
+
+    return prepared
+
+
+VoilaHandler.prepare = _setting_the_xsrf_cookie(VoilaHandler.prepare)
