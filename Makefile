@@ -24,13 +24,15 @@ dashboards:
 	bash scripts/setup.sh
 	bash scripts/serve_dashboards.sh $(VOILA_PORT) $(POOLS)
 
-# Measurements (minutes; nothing is asserted). bench_book, bench_dashboards_load and bench_live write the files the Performance page reads.
+# Measurements (minutes; nothing is asserted). bench_book, bench_dashboards_load, bench_live, bench_redraw and bench_cold_start write the files the Performance page reads.
 bench:
 	bash scripts/build_book.sh
 	.venv/bin/python bench/bench_book.py --out results/bench_book.json
 	.venv/bin/python bench/bench_dashboards_load.py --out results/bench_dashboards_load.json
 	.venv/bin/python bench/bench_dashboards_load.py --preheat yes --pool 20 --sessions 20 --out results/bench_dashboards_load_pool20.json
 	.venv/bin/python bench/bench_live.py --out results/bench_live.json
+	.venv/bin/python bench/bench_redraw.py --out results/bench_redraw.json
+	.venv/bin/python bench/bench_cold_start.py --out results/bench_cold_start.json
 	.venv/bin/python bench/bench_library.py --threads 1
 
 clean:

@@ -1,7 +1,8 @@
 """Bounded load test of the Voilà dashboards on 127.0.0.1 (it stops by itself).
 
 For N concurrent sessions on one dashboard (default N = 1, 5, 10, 20), with and without preheated
-kernels, it reports the time to interactive, the failed sessions, the memory of each kernel and of the
+kernels, it reports the time to interactive, the failed sessions (and why each failed, in the
+JSON's ``failure_reasons``), the memory of each kernel and of the
 server, and, once the sessions end, how long culling takes to bring memory back to the baseline.
 Nothing is asserted: it prints what it measured.
 
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 SESSION_TIMEOUT_S = 120   # a session not interactive by then counts as failed
+FAILURES: list[str] = []  # why each failed session failed, recorded with the row it belongs to
 CULL_S = 20               # idle kernels are culled after this many seconds in the bench
 TOTAL_LIMIT_S = 2400      # the whole script stops by itself after this long
 MIN_FREE_BYTES = 2 << 30  # stop adding sessions when less memory than this is available
@@ -155,7 +157,9 @@ async def browser_sessions(url: str, n: int, record: list[str] | None = None,
                     main_thread.append(next(m["value"] for m in metrics if m["name"] == "TaskDuration"))
                 return elapsed
             except Exception as err:  # counted as a failed session; say why
-                print(f"Chromium session failed: {type(err).__name__}: {str(err).splitlines()[0]}", file=sys.stderr)
+                reason = f"Chromium: {type(err).__name__}: {str(err).splitlines()[0]}"
+                FAILURES.append(reason)
+                print(f"session failed: {reason}", file=sys.stderr)
                 return None
             finally:
                 await context.close()
@@ -171,12 +175,19 @@ def readers_and_probe(url: str, dashboard: str, readers: int, probe: bool, asset
     Returns the readers' ready times, the page's time to interactive and its main thread's busy time."""
     start_at = time.time() + 2  # both sides start at the same moment, after the worker has imported
     worker = subprocess.Popen([sys.executable, str(ROOT / "bench" / "voila_reader.py"), url, dashboard,
-                               str(readers), str(start_at), str(assets)], stdout=subprocess.PIPE, text=True) \
+                               str(readers), str(start_at), str(assets)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) \
         if readers else None
     time.sleep(max(0.0, start_at - time.time()))
     busy: list[float] = []
     probes = asyncio.run(browser_sessions(f"{url}/voila/render/{dashboard}", 1, main_thread=busy)) if probe else []
-    ready = json.loads(worker.communicate(timeout=SESSION_TIMEOUT_S + 60)[0]) if worker else []
+    ready = []
+    if worker:
+        out, err = worker.communicate(timeout=SESSION_TIMEOUT_S + 60)
+        ready = json.loads(out)
+        FAILURES.extend("reader: " + line.removeprefix("session failed: ")
+                        for line in err.splitlines() if line.startswith("session failed: "))
+        sys.stderr.write(err)
     return ready, probes, busy
 
 
@@ -240,6 +251,7 @@ def main() -> None:
                 probes: list[float | None] = []
                 readers: list[float | None] = []
                 main_thread: list[float] = []
+                FAILURES.clear()
                 per_kernel = total = 0.0
                 for _ in range(args.repeats):
                     if args.clients == "readers":
@@ -260,7 +272,7 @@ def main() -> None:
                 failed = (browser["n"] - browser["ok"]) + (ready["n"] - ready["ok"])
                 tried = browser["n"] + ready["n"]
                 record["rows"].append({"preheat": preheat, "sessions": n, "tried": tried, "failed": failed,
-                                       "browser": browser, "readers": ready,
+                                       "failure_reasons": list(FAILURES), "browser": browser, "readers": ready,
                                        "browser_main_thread_s": statistics.median(main_thread) if main_thread else None,
                                        "mb_per_kernel": per_kernel, "mb_total": total})
                 print(f"| {'yes' if preheat else 'no'} | {n} | {tried - failed}/{tried} | "
