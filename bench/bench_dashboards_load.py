@@ -149,7 +149,7 @@ async def browser_sessions(url: str, n: int, record: list[str] | None = None,
                 await cdp.send("Performance.enable")
             start = time.perf_counter()
             try:
-                await page.goto(url)
+                await page.goto(url, timeout=SESSION_TIMEOUT_S * 1000)  # the limit every session has
                 await page.wait_for_selector(PLOT_DRAWN, timeout=SESSION_TIMEOUT_S * 1000)
                 elapsed = time.perf_counter() - start
                 if cdp:

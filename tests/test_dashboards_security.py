@@ -130,3 +130,66 @@ def test_pooled_kernels_warm_one_at_a_time_landing_page_first_then_the_books_ord
     worker.start()
     worker.join(timeout=30)
     assert order == ["index.ipynb", "recurrent_models.ipynb", "training.ipynb", "instability.ipynb", "extra.ipynb"]
+
+
+def test_a_pooled_kernel_a_reader_asks_for_starts_at_once_and_holds_back_the_rest():
+    import asyncio
+    import threading
+
+    from stablernn.presentation.voila_server import HandoutAwareKernelManager
+
+    manager = HandoutAwareKernelManager(preheat_concurrency=1)
+    events: list[str] = []
+
+    async def warm(name: str, seconds: float) -> None:
+        await manager._turn(name)
+        events.append(f"start {name}")
+        await asyncio.sleep(seconds)
+        events.append(f"done {name}")
+        manager._warmed()
+
+    async def main() -> None:
+        names = {"index.ipynb": 0.2, "recurrent_models.ipynb": 0.05, "training.ipynb": 0.05,
+                 "in_practice.ipynb": 0.05}
+        tasks = [asyncio.ensure_future(warm(n, s)) for n, s in names.items()]
+        await asyncio.sleep(0.05)  # the landing page is warming; a reader asks for the last dashboard
+        assert manager._promote("in_practice.ipynb")
+        assert not manager._promote("in_practice.ipynb")  # its turn has come: nothing left to promote
+        await asyncio.gather(*tasks)
+
+    worker = threading.Thread(target=asyncio.run, args=(main(),))  # this module's other tests hold a loop
+    worker.start()
+    worker.join(timeout=30)
+    assert events == ["start index.ipynb", "start in_practice.ipynb", "done in_practice.ipynb", "done index.ipynb",
+                      "start recurrent_models.ipynb", "done recurrent_models.ipynb", "start training.ipynb",
+                      "done training.ipynb"]
+
+
+def test_no_pooled_kernel_warms_while_a_page_renders_for_a_reader():
+    import asyncio
+    import threading
+
+    from stablernn.presentation.voila_server import HandoutAwareKernelManager
+
+    manager = HandoutAwareKernelManager(preheat_concurrency=1)
+    events: list[str] = []
+
+    async def warm(name: str) -> None:
+        await manager._turn(name)
+        events.append(f"start {name}")
+        manager._warmed()
+
+    async def main() -> None:
+        served = manager.asked_for("index.ipynb")  # a reader's page is rendering
+        task = asyncio.ensure_future(warm("bptt.ipynb"))
+        await asyncio.sleep(0.1)
+        events.append("page served")
+        served()
+        served()  # a second call (on_finish after the time limit) changes nothing
+        await task
+        assert manager._serving == 0
+
+    worker = threading.Thread(target=asyncio.run, args=(main(),))  # this module's other tests hold a loop
+    worker.start()
+    worker.join(timeout=30)
+    assert events == ["page served", "start bptt.ipynb"]

@@ -117,3 +117,42 @@ def test_templates_are_compiled_once_per_server_process(monkeypatch):
     changed = page + "!"  # a template whose source changed is compiled again
     assert render(changed) == f"{marker} 42!"
     assert compiled.count(changed) == 1
+
+
+@pytest.mark.slow  # starts the served configuration: every dashboard's pool
+def test_a_dashboard_asked_for_before_its_turn_is_warmed_first_and_served_from_its_pool(tmp_path):
+    """The last dashboard in the book's order, asked for as soon as the server answers: its pooled kernel
+    starts at once and serves the page, and no second kernel is started for it."""
+    port = free_port()
+    env = {**os.environ, "JUPYTER_PATH": str(ROOT / "share" / "jupyter")}
+    env.pop("STABLERNN_STATIC", None)
+    log = tmp_path / "voila.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+                                 "--Voila.ip=127.0.0.1", "--ServerApp.port_retries=0"],
+                                cwd=DASHBOARDS, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while _status_or_none(url + "/") is None:
+            assert proc.poll() is None and time.time() < deadline, log.read_text()[-2000:]
+            time.sleep(0.2)
+        page = urllib.request.urlopen(url + "/voila/render/in_practice.ipynb", timeout=120).read().decode()
+        kernel = re.search(r'"kernelId": *"([0-9a-f-]+)"', page).group(1)
+        text = log.read_text()
+        assert "Warming the kernel of in_practice.ipynb first" in text, text[-3000:]
+        assert f"Using pre-heated kernel: {kernel} for in_practice.ipynb" in text, text[-3000:]
+        # ahead of the pools before it in the book's order
+        assert text.index("Warmed a kernel for in_practice.ipynb") < text.find("Warmed a kernel for instability.ipynb") \
+            or "Warmed a kernel for instability.ipynb" not in text
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def _status_or_none(url: str) -> int | None:
+    try:
+        return _status(url)
+    except OSError:
+        return None

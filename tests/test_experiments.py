@@ -190,7 +190,7 @@ def test_committed_results_are_valid_full_runs(name):
         pytest.skip(f"results/{name}.json not committed yet")
     results = schema.load(name, RESULTS)
     assert results["quick"] is False
-    assert not any(token.startswith("/") for token in results["meta"]["command"].split())  # no machine paths
+    assert not any(token.startswith(("/", "..")) for token in results["meta"]["command"].split())  # no machine paths
     labels = [(r.get("experiment", name), r["model"]) for r in results["metrics"]["models"]]
     assert len(labels) == len(set(labels))  # every model reported once
     minimum = {"music": 5, "wordlm": 3}  # seeds behind every comparison the book states
@@ -326,3 +326,10 @@ def test_checkpoint_round_trip_keeps_weights_history_and_norms(tmp_path, label):
     assert checkpoints.load_model(tmp_path / "absent.pt", again) is None
     (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
     assert checkpoints.load_model(tmp_path / "broken.pt", again) is None
+
+
+def test_recorded_command_keeps_no_path_of_the_machine():
+    from stablernn.experiments.__main__ import _shown_args
+
+    argv = ["--corpus", "../shared/data/penn", "--data", "/home/me/JSB_Chorales.mat", "--out", "results"]
+    assert _shown_args(argv) == ["--corpus", "PATH/penn", "--data", "PATH/JSB_Chorales.mat", "--out", "results"]

@@ -101,3 +101,36 @@ def test_performance_page_shows_the_live_face_before_and_after_frames(site):
                            for part in ("compute", "whole_figure", "frame"))
         assert f"{name} {cells.replace(' | ', ' ')}" in text, f"Performance page lacks {name}'s row"
     assert live["command"] in text
+
+
+def test_performance_page_shows_the_browser_redraw_in_both_faces(site):
+    """Every dashboard of bench/bench_redraw.py's last run, Voilà and JupyterLab, as the file holds them."""
+    redraw = json.loads((ROOT / "results" / "bench_redraw.json").read_text())
+    text = _text((site / "book" / "performance.html").read_text())
+    assert "From the key press to the redrawn plot" in text
+    assert set(redraw["rows"]) == {"voila", "jupyterlab"}
+    rows = [r for face in redraw["rows"].values() for r in face.values()]
+    one_step = all(r.get("first_change_ms") == r.get("redrawn_ms") for r in rows)  # then one column per face
+    parts = ("redrawn_ms",) if one_step else ("first_change_ms", "redrawn_ms")
+    assert ("Every redraw was one step" in text) == one_step
+    for name, row in redraw["rows"]["voila"].items():
+        lab = redraw["rows"]["jupyterlab"][name]
+        cells = [f"{r[part]['median']:.0f} ({r[part]['p95']:.0f})" if part in r else "no change"
+                 for r in (row, lab) for part in parts]
+        assert f"{name} " + " ".join(cells) in text, f"Performance page lacks {name}'s redraw row"
+    assert redraw["command"] in text
+
+
+def test_performance_page_shows_the_cold_start_page_by_page(site):
+    """Every page of bench/bench_cold_start.py's last run, in the order opened, with both times, now and
+    before (Voilà's own order, measured in the same run)."""
+    cold = json.loads((ROOT / "results" / "bench_cold_start.json").read_text())
+    text = _text((site / "book" / "performance.html").read_text())
+    assert "Ready when the lecture starts" in text
+    assert cold["rows"] and cold["rows"][0]["dashboard"] == "index"
+    before = {r["dashboard"]: r for r in cold["before"]["rows"]}
+    times = lambda r: f"{r['after_request_s']:.1f} {r['after_command_s']:.1f}" if "error" not in r else "failed:"  # noqa: E731
+    for r in cold["rows"]:
+        row = f"{r['dashboard']} {times(r)}" + (f" {times(before[r['dashboard']])}" if "error" not in r else "")
+        assert row in text, f"Performance page lacks the cold-start row of {r['dashboard']}"
+    assert cold["command"] in text

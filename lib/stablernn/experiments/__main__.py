@@ -208,8 +208,10 @@ def check_environment(args: argparse.Namespace, p: argparse.ArgumentParser) -> s
 
 
 def _shown_args(argv: list[str]) -> list[str]:
-    """The arguments as recorded in the results file: absolute paths shortened to their last part."""
-    return [f"PATH/{Path(a).name}" if Path(a).is_absolute() else a for a in argv]
+    """The arguments as recorded in the results file: paths of this machine (absolute, or leading out of
+    the working directory) shortened to their last part."""
+    return [f"PATH/{Path(a).name}" if Path(a).is_absolute() or Path(a).parts[:1] == ("..",) else a
+            for a in argv]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,9 +4,12 @@
   dashboard's preheated kernel at once when the server starts; on two cores eight kernels importing
   torch and plotly together made the first dashboard a lecturer opened wait 20 s. Here pooled kernels
   warm up ``preheat_concurrency`` at a time, the landing page's first and then the dashboards in the
-  book's order; a reader who asks for a dashboard whose kernel has not started yet gets a kernel of
-  their own at once (Voilà's path without a pool). Once every pool holds its kernel the server logs
-  ``READY`` (the serve command's "ready" line).
+  book's order. Readers come first: no warm-up starts while a page is being rendered for a reader,
+  and a reader who asks for a dashboard whose pooled kernel is still waiting for its turn moves it to
+  the front: it starts warming at once and the reader is served from it (Voilà would otherwise start
+  a second kernel for the same page beside the ones warming; the first dashboard a lecturer opened
+  took 9.7 s after its request). Once every pool holds its kernel the server logs ``READY`` (the
+  serve command's "ready" line).
 * **Kernels handed out are not culled.** Voilà keeps pooled kernels out of the culler's reach, but once
   it hands one to a reader the kernel's last activity is still the moment it was preheated. If the
   culler runs in the second or two before the reader's browser connects, a kernel that waited in the
@@ -35,13 +38,14 @@ import functools
 import inspect
 import os
 import time
+from collections.abc import Callable
 
 import jinja2
 import tornado.web
 from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from nbconvert.exporters.templateexporter import TemplateExporter
-from traitlets import Int
+from traitlets import Bool, Int
 from voila.handler import VoilaHandler
 from voila.static_file_handler import TemplateStaticFileHandler
 
@@ -70,6 +74,8 @@ class HandoutAwareKernelManager(AsyncMappingKernelManager):
 
     preheat_concurrency = Int(max(1, (os.cpu_count() or 2) - 1), config=True,
                               help="pooled kernels warming up at the same time (one per core but one)")
+    readers_first = Bool(True, config=True, help="no warm-up while a page renders for a reader, and a "
+                         "dashboard asked for before its turn warmed at once (off: Voilà's own order)")
     _pooled_before: frozenset[str] = frozenset()
 
     def __init_subclass__(cls, **kwargs) -> None:
@@ -80,28 +86,68 @@ class HandoutAwareKernelManager(AsyncMappingKernelManager):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._waiting: list[tuple[tuple[int, int], int, asyncio.Future]] = []  # (rank, arrival, turn)
+        # (rank, arrival, notebook, turn) of each pooled kernel waiting to warm up
+        self._waiting: list[tuple[tuple[int, int], int, str, asyncio.Future]] = []
         self._warming = 0
+        self._serving = 0  # pages being rendered for readers: no warm-up starts while one is
 
     def _turn(self, notebook: str) -> asyncio.Future:
         """A future that is done when ``notebook``'s pooled kernel may start warming up."""
         turn = asyncio.get_event_loop().create_future()
-        self._waiting.append((_rank(notebook), len(self._waiting), turn))
+        self._waiting.append((_rank(notebook), len(self._waiting), notebook, turn))
         # on the loop's next pass: the pools queued together at start-up are all waiting by then
         asyncio.get_event_loop().call_soon(self._next_turn)
         return turn
 
     def _next_turn(self) -> None:
         self._waiting.sort(key=lambda entry: entry[:2])
-        while self._waiting and self._warming < self.preheat_concurrency:
+        while self._waiting and self._warming + self._serving < self.preheat_concurrency:
             *_, turn = self._waiting.pop(0)
             if not turn.done():
                 self._warming += 1
                 turn.set_result(None)
 
+    def _promote(self, notebook: str) -> bool:
+        """Start ``notebook``'s waiting pooled kernel now, whatever is warming; False if none waits."""
+        for i, (*_, name, turn) in enumerate(self._waiting):
+            if name == notebook and not turn.done():
+                del self._waiting[i]
+                self._warming += 1  # counted, so that nothing else starts until it has run
+                turn.set_result(None)
+                return True
+        return False
+
     def _warmed(self) -> None:
         self._warming -= 1
         self._next_turn()
+
+    def asked_for(self, notebook: str) -> Callable[[], None] | None:
+        """A reader asks for ``notebook`` (the page handler calls this before it looks at the pools); the
+        callable returned says the page has been served. Until then no warm-up starts. If the notebook's
+        pooled kernel is still waiting for its turn, it starts now, and the notebook's entry in Voilà's
+        ``notebook_data`` (written once a warm-up has begun; without it the handler starts a kernel of
+        its own) is written ahead, so that the reader is served from the pool."""
+        if not self.readers_first:
+            return None
+        self._serving += 1
+        pending = [True]
+
+        def served() -> None:  # once: on_finish, or the time limit for a page that never finished
+            if pending:
+                pending.clear()
+                handle.cancel()
+                self._serving -= 1
+                self._next_turn()
+
+        handle = asyncio.get_event_loop().call_later(WARM_UP_LIMIT_S, served)  # a page that never finished
+        pools, data = getattr(self, "_pools", {}), getattr(self, "notebook_data", None)
+        if data is None or not pools.get(notebook) or notebook in data or not self._promote(notebook):
+            return served
+        self.log.info("Warming the kernel of %s first: a reader asked for it", notebook)
+        config = self.parent.voila_configuration
+        data[notebook] = {"notebook": None, "template": config.template, "theme": config.theme,
+                          "kernel_name": None, "kernel_ids": set()}
+        return served
 
     def _pooled_now(self) -> frozenset[str]:
         """Ids of the preheated kernels now waiting in Voilà's pools (empty without preheating)."""
@@ -225,7 +271,8 @@ TemplateStaticFileHandler.get_absolute_path = classmethod(
 
 
 def _setting_the_xsrf_cookie(prepare):
-    """The page handler's ``prepare``, then the ``_xsrf`` cookie set (tornado sets it on first use)."""
+    """The page handler's ``prepare``, then the ``_xsrf`` cookie set (tornado sets it on first use) and
+    the kernel manager told which notebook the reader asked for."""
 
     @functools.wraps(prepare)
     async def prepared(self, *args, **kwargs):
@@ -233,8 +280,26 @@ def _setting_the_xsrf_cookie(prepare):
         if inspect.isawaitable(result):
             await result
         self.xsrf_token  # the page's unload beacon sends this cookie back with its shutdown request
+        notebook = self.notebook_path or (self.path_args[0] if self.path_args else None)
+        asked_for = getattr(self.kernel_manager, "asked_for", None)
+        if notebook and asked_for is not None:
+            self._served = asked_for(notebook)
 
     return prepared
 
 
+def _telling_the_pools(on_finish):
+    """The page handler's ``on_finish``, then the kernel manager told that the reader's page is served."""
+
+    @functools.wraps(on_finish)
+    def finished(self) -> None:
+        on_finish(self)
+        served = getattr(self, "_served", None)
+        if served is not None:
+            served()
+
+    return finished
+
+
 VoilaHandler.prepare = _setting_the_xsrf_cookie(VoilaHandler.prepare)
+VoilaHandler.on_finish = _telling_the_pools(VoilaHandler.on_finish)
