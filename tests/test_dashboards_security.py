@@ -193,3 +193,37 @@ def test_no_pooled_kernel_warms_while_a_page_renders_for_a_reader():
     worker.start()
     worker.join(timeout=30)
     assert events == ["page served", "start bptt.ipynb"]
+
+
+def test_a_reader_waiting_for_a_pooled_kernel_still_in_its_refill_delay_does_not_hold_it_back():
+    """Twenty readers and ten pooled kernels: the eleventh waits for a refill that is still sleeping
+    through Voilà's refill delay. That refill must warm as soon as it asks for its turn, though a page
+    is rendering (readers first would otherwise hold it back until the reader's own page gives up)."""
+    import asyncio
+    import threading
+
+    from stablernn.presentation.voila_server import HandoutAwareKernelManager
+
+    manager = HandoutAwareKernelManager(preheat_concurrency=1)
+    events: list[str] = []
+
+    async def main() -> None:
+        refill = asyncio.get_event_loop().create_future()  # the pool's first task, not done
+        manager._pools = {"recurrent_models.ipynb": [refill]}
+        manager.notebook_data = {"recurrent_models.ipynb": {"template": "stablernn", "theme": "light"}}
+        served = manager.asked_for("recurrent_models.ipynb")  # the reader's page now waits on ``refill``
+        await asyncio.sleep(0.05)  # the refill delay
+        await asyncio.wait_for(manager._turn("recurrent_models.ipynb"), timeout=5)
+        events.append("refill warms")
+        manager._warmed()
+        refill.set_result(None)
+        served()
+        events.append("page served")
+        later = manager._turn("bptt.ipynb")  # nobody waits for this one: it keeps its place
+        await asyncio.sleep(0.05)
+        assert later.done()
+
+    worker = threading.Thread(target=asyncio.run, args=(main(),))  # this module's other tests hold a loop
+    worker.start()
+    worker.join(timeout=30)
+    assert events == ["refill warms", "page served"]

@@ -134,3 +134,15 @@ def test_performance_page_shows_the_cold_start_page_by_page(site):
         row = f"{r['dashboard']} {times(r)}" + (f" {times(before[r['dashboard']])}" if "error" not in r else "")
         assert row in text, f"Performance page lacks the cold-start row of {r['dashboard']}"
     assert cold["command"] in text
+
+
+def test_the_memory_a_preheated_kernel_takes_is_stated_as_the_load_bench_measured():
+    """README, Troubleshooting and the serve command say how much memory each extra kernel takes; the
+    figure is the one the load bench measured (within a quarter), so it changes when the kernels do."""
+    load = json.loads((ROOT / "results" / "bench_dashboards_load.json").read_text())
+    measured = max(r["mb_per_kernel"] for r in load["rows"] if r["preheat"])
+    for path in ("README.md", "book/troubleshooting.md", "scripts/serve_dashboards.sh"):
+        stated = [int(mb) for mb in re.findall(r"about (\d+) MB", (ROOT / path).read_text())]
+        assert stated, f"{path} does not say how much memory a kernel takes"
+        for mb in stated:
+            assert abs(mb - measured) <= 0.25 * measured, f"{path} says about {mb} MB; the bench measured {measured:.0f} MB"

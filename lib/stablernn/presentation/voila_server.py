@@ -5,16 +5,20 @@
   torch and plotly together made the first dashboard a lecturer opened wait 20 s. Here pooled kernels
   warm up ``preheat_concurrency`` at a time, the landing page's first and then the dashboards in the
   book's order. Readers come first: no warm-up starts while a page is being rendered for a reader,
-  and a reader who asks for a dashboard whose pooled kernel is still waiting for its turn moves it to
-  the front: it starts warming at once and the reader is served from it (Voilà would otherwise start
-  a second kernel for the same page beside the ones warming; the first dashboard a lecturer opened
-  took 9.7 s after its request). Once every pool holds its kernel the server logs ``READY`` (the
-  serve command's "ready" line).
+  except the kernels readers wait for. A reader who asks for a dashboard whose pooled kernel is
+  still waiting for its turn moves it to the front: it starts warming at once and the reader is
+  served from it (Voilà would otherwise start a second kernel for the same page beside the ones
+  warming; the first dashboard a lecturer opened took 9.7 s after its request). Readers who find a
+  pool emptied by a class wait for its refills, and those warm as soon as they ask for their turn.
+  Once every pool holds its kernel the server logs ``READY`` (the serve command's "ready" line).
 * **Kernels handed out are not culled.** Voilà keeps pooled kernels out of the culler's reach, but once
   it hands one to a reader the kernel's last activity is still the moment it was preheated. If the
   culler runs in the second or two before the reader's browser connects, a kernel that waited in the
-  pool longer than ``cull_idle_timeout`` is shut down and the reader's dashboard has no kernel.
-  ``HandoutAwareKernelManager`` treats a kernel as active from the moment it leaves the pool.
+  pool longer than ``cull_idle_timeout`` is shut down and the reader's dashboard has no kernel (the
+  plot never draws). ``HandoutAwareKernelManager`` marks a kernel active the moment Voilà hands it
+  out. (An earlier version marked, at each culling pass, the kernels that had left the pool since the
+  last pass; a kernel handed out while a pass was shutting other kernels down slipped through, and
+  one reader in 15 of the load bench at N = 5 saw no plot.)
 * **Templates are compiled once.** Voilà makes a new nbconvert exporter, hence a new Jinja environment,
   for every page, so every page (and every kernel preheated for the pool) parsed and compiled the whole
   template chain again: about half of the server's CPU when ten readers arrive at once. Importing this
@@ -23,7 +27,7 @@
 * **A reader who leaves a page frees its kernel.** On ``beforeunload`` Voilà's front end posts
   ``/voila/api/shutdown/<kernel>`` with the ``_xsrf`` cookie, but Voilà's page handler never sets
   that cookie, so the server refused every such request (403) and each closed tab held its kernel
-  (about 110 MB) until the culler came. The page handler now sets the cookie.
+  (about 300 MB) until the culler came. The page handler now sets the cookie.
 * **A malformed template path is a 404, not a 500.** Voilà's ``TemplateStaticFileHandler`` splits
   ``/voila/templates/<template>/static/<file>`` with assertions and tuple unpacking, so a path such
   as ``/voila/templates/x`` or ``.../static/..%2F..`` ended in an uncaught error and a 500.
@@ -64,25 +68,25 @@ def _rank(notebook: str) -> tuple[int, int]:
 
 
 class HandoutAwareKernelManager(AsyncMappingKernelManager):
-    """Pools filled in order and at a pace (see the module's docstring), and kernels handed out since
-    the last culling pass marked as just active before each pass.
+    """Pools filled in order and at a pace, readers first, and kernels marked active when handed out
+    (see the module's docstring).
 
     Voilà builds its pooling kernel manager as a subclass of this class; ``__init_subclass__`` wraps
-    that subclass's warm-up (``_initialize``) to wait for its turn, and its ``__init__`` to announce
-    when the first pools are full.
+    that subclass's warm-up (``_initialize``) to wait for its turn, its ``__init__`` to announce when
+    the first pools are full, and its hand-out (``get_rendered_notebook``) to mark the kernel active.
     """
 
     preheat_concurrency = Int(max(1, (os.cpu_count() or 2) - 1), config=True,
                               help="pooled kernels warming up at the same time (one per core but one)")
     readers_first = Bool(True, config=True, help="no warm-up while a page renders for a reader, and a "
                          "dashboard asked for before its turn warmed at once (off: Voilà's own order)")
-    _pooled_before: frozenset[str] = frozenset()
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if "_initialize" in cls.__dict__ and "fill_if_needed" in cls.__dict__:  # Voilà's pooling manager
             cls._initialize = _paced(cls.__dict__["_initialize"])
             cls.__init__ = _announcing(cls.__dict__["__init__"])
+            cls.get_rendered_notebook = _marking_active(cls.__dict__["get_rendered_notebook"])
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -90,10 +94,16 @@ class HandoutAwareKernelManager(AsyncMappingKernelManager):
         self._waiting: list[tuple[tuple[int, int], int, str, asyncio.Future]] = []
         self._warming = 0
         self._serving = 0  # pages being rendered for readers: no warm-up starts while one is
+        self._wanted: dict[str, int] = {}  # readers waiting for a pooled kernel of each notebook not yet warming
 
     def _turn(self, notebook: str) -> asyncio.Future:
         """A future that is done when ``notebook``'s pooled kernel may start warming up."""
         turn = asyncio.get_event_loop().create_future()
+        if self._wanted.get(notebook):  # a reader already waits for it: it warms now
+            self._wanted[notebook] -= 1
+            self._warming += 1
+            turn.set_result(None)
+            return turn
         self._waiting.append((_rank(notebook), len(self._waiting), notebook, turn))
         # on the loop's next pass: the pools queued together at start-up are all waiting by then
         asyncio.get_event_loop().call_soon(self._next_turn)
@@ -102,10 +112,12 @@ class HandoutAwareKernelManager(AsyncMappingKernelManager):
     def _next_turn(self) -> None:
         self._waiting.sort(key=lambda entry: entry[:2])
         while self._waiting and self._warming + self._serving < self.preheat_concurrency:
-            *_, turn = self._waiting.pop(0)
+            *_, notebook, turn = self._waiting.pop(0)
             if not turn.done():
                 self._warming += 1
                 turn.set_result(None)
+                if self._wanted.get(notebook):  # its turn came in order, for the reader waiting
+                    self._wanted[notebook] -= 1
 
     def _promote(self, notebook: str) -> bool:
         """Start ``notebook``'s waiting pooled kernel now, whatever is warming; False if none waits."""
@@ -123,8 +135,10 @@ class HandoutAwareKernelManager(AsyncMappingKernelManager):
 
     def asked_for(self, notebook: str) -> Callable[[], None] | None:
         """A reader asks for ``notebook`` (the page handler calls this before it looks at the pools); the
-        callable returned says the page has been served. Until then no warm-up starts. If the notebook's
-        pooled kernel is still waiting for its turn, it starts now, and the notebook's entry in Voilà's
+        callable returned says the page has been served. Until then no other warm-up starts, but the
+        kernel the reader will wait for does: Voilà hands out the pool's first kernel, and if that one
+        is still waiting for its turn it starts now (or, while it sleeps through Voilà's refill delay,
+        as soon as it asks for its turn), beside any other reader's. The notebook's entry in Voilà's
         ``notebook_data`` (written once a warm-up has begun; without it the handler starts a kernel of
         its own) is written ahead, so that the reader is served from the pool."""
         if not self.readers_first:
@@ -140,32 +154,17 @@ class HandoutAwareKernelManager(AsyncMappingKernelManager):
                 self._next_turn()
 
         handle = asyncio.get_event_loop().call_later(WARM_UP_LIMIT_S, served)  # a page that never finished
-        pools, data = getattr(self, "_pools", {}), getattr(self, "notebook_data", None)
-        if data is None or not pools.get(notebook) or notebook in data or not self._promote(notebook):
+        pool, data = getattr(self, "_pools", {}).get(notebook), getattr(self, "notebook_data", None)
+        if not pool or data is None or pool[0].done():  # no pool, or its first kernel is ready
             return served
-        self.log.info("Warming the kernel of %s first: a reader asked for it", notebook)
-        config = self.parent.voila_configuration
-        data[notebook] = {"notebook": None, "template": config.template, "theme": config.theme,
-                          "kernel_name": None, "kernel_ids": set()}
+        if not self._promote(notebook):  # in Voilà's refill delay: warmed when it asks for its turn
+            self._wanted[notebook] = self._wanted.get(notebook, 0) + 1
+        if notebook not in data:
+            self.log.info("Warming the kernel of %s first: a reader asked for it", notebook)
+            config = self.parent.voila_configuration
+            data[notebook] = {"notebook": None, "template": config.template, "theme": config.theme,
+                              "kernel_name": None, "kernel_ids": set()}
         return served
-
-    def _pooled_now(self) -> frozenset[str]:
-        """Ids of the preheated kernels now waiting in Voilà's pools (empty without preheating)."""
-        pooled = set()
-        for pool in getattr(self, "_pools", {}).values():
-            for task in pool:
-                if task.done() and not task.cancelled() and task.exception() is None:
-                    pooled.add(task.result()["kernel_id"])
-        return frozenset(pooled)
-
-    async def cull_kernels(self) -> None:
-        pooled = self._pooled_now()
-        for kernel_id in self._pooled_before - pooled:  # handed to a reader since the last pass
-            kernel = self._kernels.get(kernel_id)
-            if kernel is not None:
-                kernel.last_activity = utcnow()
-        self._pooled_before = pooled
-        await super().cull_kernels()
 
 
 def _paced(initialize):
@@ -196,6 +195,21 @@ def _paced(initialize):
         return content
 
     return paced
+
+
+def _marking_active(get_rendered_notebook):
+    """Voilà's hand-out of a preheated kernel to a reader, then the kernel marked active, before the
+    coroutine yields to the loop (and so to the culler)."""
+
+    @functools.wraps(get_rendered_notebook)
+    async def handed_out(self, *args, **kwargs):
+        result = await get_rendered_notebook(self, *args, **kwargs)
+        kernel = self._kernels.get(result[2])  # (render task, rendered cells, kernel id)
+        if kernel is not None:
+            kernel.last_activity = utcnow()
+        return result
+
+    return handed_out
 
 
 def _announcing(init):
