@@ -49,10 +49,11 @@ PLOT_DRAWN = ".js-plotly-plot .main-svg"
 
 
 def start_server(preheat: bool, dashboard: str, pool: int, log: Path,
-                 fill_delay: float | None = None) -> tuple[subprocess.Popen, str]:
-    """Voilà with the committed configuration; ``pool`` preheated kernels for the measured dashboard."""
+                 fill_delay: float | None = None, plot: str = "light") -> tuple[subprocess.Popen, str]:
+    """Voilà with the committed configuration; ``pool`` preheated kernels for the measured dashboard;
+    ``plot`` is the dashboards' figure (``light``: PlotView, or ``figurewidget``)."""
     port = free_port()
-    env = {**os.environ, "JUPYTER_PATH": str(ROOT / "share" / "jupyter")}
+    env = {**os.environ, "JUPYTER_PATH": str(ROOT / "share" / "jupyter"), "STABLERNN_DASHBOARD_PLOT": plot}
     env.pop("STABLERNN_STATIC", None)
     pools = {"default": {"pool_size": 1 if preheat else 0}, dashboard: {"pool_size": pool if preheat else 0}}
     with open(log, "w") as out:
@@ -141,9 +142,11 @@ async def browser_sessions(url: str, n: int, record: list[str] | None = None,
         async def one() -> float | None:
             context = await browser.new_context()
             page = await context.new_page()
-            if record is not None:  # the assets a browser loads, for the readers to ask for
-                page.on("request", lambda r: record.append(r.url[len(url.split("/voila/")[0]):])
-                        if r.resource_type in ("script", "stylesheet", "font", "image") else None)
+            if record is not None:  # the assets a browser loads from the server, for the readers to ask for
+                server = url.split("/voila/")[0]
+                page.on("request", lambda r: record.append(r.url[len(server):])
+                        if r.resource_type in ("script", "stylesheet", "font", "image")
+                        and r.url.startswith(server + "/") else None)  # not a blob: (anywidget's module)
             cdp = await context.new_cdp_session(page) if main_thread is not None else None
             if cdp:
                 await cdp.send("Performance.enable")
@@ -213,6 +216,8 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=10, help="preheated kernels for the measured dashboard")
     parser.add_argument("--preheat", choices=["both", "yes", "no"], default="both")
     parser.add_argument("--clients", choices=["readers", "browsers"], default="readers")
+    parser.add_argument("--plot", choices=["light", "figurewidget", "both"], default="light",
+                        help="the dashboards' figure: PlotView (light), plotly's FigureWidget, or each in turn")
     parser.add_argument("--repeats", type=int, default=3, help="trials per row (the probe's TTI is their median)")
     parser.add_argument("--out", type=Path, default=None, help="also write the measurements to this JSON file")
     args = parser.parse_args()
@@ -223,17 +228,18 @@ def main() -> None:
               "machine": f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
               "dashboard": args.dashboard, "pool": args.pool, "clients": args.clients,
               "repeats": args.repeats, "rows": [], "culling": []}
+    plots = ["light", "figurewidget"] if args.plot == "both" else [args.plot]
     deadline = time.time() + TOTAL_LIMIT_S
     print(f"machine: {record['machine']}; dashboard {args.dashboard}; clients: {args.clients}; "
           f"pool {args.pool} when preheated; {args.repeats} trials per row")
-    print("| preheat | N | ok | browser TTI p50 (s) | browser TTI p95 (s) | readers ready p50 (s) | "
+    print("| plot | preheat | N | ok | browser TTI p50 (s) | browser TTI p95 (s) | readers ready p50 (s) | "
           "readers ready p95 (s) | MB per kernel | server + kernels (MB) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     modes = {"both": (True, False), "yes": (True,), "no": (False,)}[args.preheat]
     tmp = Path(tempfile.mkdtemp(prefix="stablernn-load-"))
-    for preheat in modes:
+    for plot, preheat in ((plot, preheat) for plot in plots for preheat in modes):
         server, url = start_server(preheat, args.dashboard, args.pool,
-                                   tmp / f"voila-{'preheat' if preheat else 'cold'}.log")
+                                   tmp / f"voila-{plot}-{'preheat' if preheat else 'cold'}.log", plot=plot)
         page = f"{url}/voila/render/{args.dashboard}"
         try:
             wait_until_idle(server)  # the pools fill once at start-up
@@ -271,11 +277,11 @@ def main() -> None:
                 browser, ready = summary(probes), summary(readers)
                 failed = (browser["n"] - browser["ok"]) + (ready["n"] - ready["ok"])
                 tried = browser["n"] + ready["n"]
-                record["rows"].append({"preheat": preheat, "sessions": n, "tried": tried, "failed": failed,
+                record["rows"].append({"plot": plot, "preheat": preheat, "sessions": n, "tried": tried, "failed": failed,
                                        "failure_reasons": list(FAILURES), "browser": browser, "readers": ready,
                                        "browser_main_thread_s": statistics.median(main_thread) if main_thread else None,
                                        "mb_per_kernel": per_kernel, "mb_total": total})
-                print(f"| {'yes' if preheat else 'no'} | {n} | {tried - failed}/{tried} | "
+                print(f"| {plot} | {'yes' if preheat else 'no'} | {n} | {tried - failed}/{tried} | "
                       f"{fmt(browser['p50_s'])} | {fmt(browser['p95_s'])} | {fmt(ready['p50_s'])} | "
                       f"{fmt(ready['p95_s'])} | {per_kernel:.0f} | {total:.0f} |", flush=True)
             # the sessions have ended: idle kernels are culled, memory should return to the baseline
@@ -285,7 +291,7 @@ def main() -> None:
                     break
                 time.sleep(2)
             now = rss([server_proc, *kernels(server)])
-            record["culling"].append({"preheat": preheat, "mb_after": now / 2**20, "seconds": time.time() - start,
+            record["culling"].append({"plot": plot, "preheat": preheat, "mb_after": now / 2**20, "seconds": time.time() - start,
                                       "mb_baseline": baseline / 2**20})
             print(f"culling ({'preheated' if preheat else 'no preheat'}): {now / 2**20:.0f} MB after "
                   f"{time.time() - start:.0f} s, baseline {baseline / 2**20:.0f} MB")

@@ -26,6 +26,14 @@ done
 base="${DASHBOARDS_BASE_URL:-/}"
 proxied=()
 if [[ "$base" != / ]]; then proxied=("--Voila.base_url=$base" "--Voila.tornado_settings={'allow_origin': '*'}"); fi
+python="$root/.venv/bin/python"
+[[ -x "$python" ]] || python="$(command -v python3)"
+if [[ ! -f "$root/share/jupyter/voila/templates/stablernn/static/plotly-cartesian.min.js" ]]; then
+  # the plots' plotly.js (fetched with the site's assets); without it each page asks its kernel for
+  # plotly's full bundle, which works but loads slower
+  (cd "$root" && "$python" scripts/fetch_assets.py >/dev/null) ||
+    echo "note: could not fetch plotly.js for the dashboards; their kernels will send it" >&2
+fi
 voila="$root/.venv/bin/voila"
 [[ -x "$voila" ]] || voila="$(command -v voila)"  # Binder's image: no .venv, Voilà on the PATH
 echo "Dashboards at http://127.0.0.1:${port}${base}  (Ctrl-C to stop)"

@@ -11,11 +11,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+import plotly
+import plotly.graph_objects as go
 import pytest
+from jupyter_core.paths import jupyter_path
 
 from conftest import ROOT, screenshot
 from stablernn.chapters import CHAPTERS
 from stablernn.presentation import dashboards
+from stablernn.presentation.plot_view import PlotView
 
 DASHBOARDS = sorted(p.name for p in (ROOT / "notebooks" / "dashboards").glob("*.ipynb"))
 WITH_PLOTS = [d for d in DASHBOARDS if d != "index.ipynb"]
@@ -56,8 +60,17 @@ def test_app_builds_a_page_with_a_live_figure(monkeypatch, name):
             walk(child)
 
     walk(page)
-    assert figures and all(len(f.data) > 0 for f in figures)
+    assert figures and all(isinstance(f, PlotView) and len(f.current()["data"]) > 0 for f in figures)
     assert dashboards.DASHBOARDS[name].title in page.children[0].value
+
+
+def test_the_server_can_draw_the_dashboards_with_figurewidget_and_refuses_another_figure(monkeypatch):
+    monkeypatch.setenv("STABLERNN_DASHBOARD_PLOT", "figurewidget")
+    figure = dashboards.app("bptt").children[1].explorer_figure
+    assert isinstance(figure, go.FigureWidget) and len(figure.data) > 0
+    monkeypatch.setenv("STABLERNN_DASHBOARD_PLOT", "svg")
+    with pytest.raises(ValueError, match="STABLERNN_DASHBOARD_PLOT must be one of"):
+        dashboards.app("bptt")
 
 
 def test_index_links_every_dashboard():
@@ -156,7 +169,9 @@ def test_dashboard_is_self_contained_and_themed_and_its_focused_slider_visible(p
     page.on("request", lambda r: requested.append(r.url))
     page.goto(f"{voila_url}/voila/render/recurrent_models.ipynb", timeout=PAGE_TIMEOUT_MS)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
-    outside = [u for u in requested if not u.startswith((voila_url, voila_url.replace("http", "ws"), "data:"))]
+    # blob: URLs of this page's own origin are the plots' module (anywidget imports it from one)
+    outside = [u for u in requested
+               if not u.startswith((voila_url, voila_url.replace("http", "ws"), "data:", f"blob:{voila_url}/"))]
     assert not outside, outside
     theme = page.evaluate("() => getComputedStyle(document.body).getPropertyValue('--jp-layout-color3')")
     assert theme.strip(), "JupyterLab's theme variables are missing"
@@ -165,6 +180,44 @@ def test_dashboard_is_self_contained_and_themed_and_its_focused_slider_visible(p
     style = handle.evaluate("h => { const c = getComputedStyle(h); return [c.backgroundColor, c.borderTopWidth]; }")
     assert style[0] not in ("rgba(0, 0, 0, 0)", "transparent") or style[1] != "0px", style
     assert not page.problems, page.problems
+
+
+BUNDLE_URL = "/voila/templates/stablernn/static/plotly-cartesian.min.js"
+
+
+def _figurewidget_chunk() -> str:
+    """The file name of FigureWidget's front end: the largest chunk of plotly's JupyterLab extension."""
+    static = next(Path(p) for p in jupyter_path("labextensions", "jupyterlab-plotly", "static") if Path(p).is_dir())
+    return max(static.glob("*.js"), key=lambda f: f.stat().st_size).name
+
+
+@pytest.mark.browser
+def test_dashboard_plots_draw_with_the_sites_cartesian_bundle_not_figurewidgets_chunk(page, voila_url):
+    assert (ROOT / "share/jupyter/voila/templates/stablernn/static/plotly-cartesian.min.js").exists(), \
+        "the dashboards' plotly.js is missing: run scripts/fetch_assets.py"
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(f"{voila_url}/voila/render/truncation.ipynb", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
+    assert f"{voila_url}{BUNDLE_URL}" in requested
+    chunk = _figurewidget_chunk()
+    assert not [u for u in requested if chunk in u], f"the page loaded FigureWidget's {chunk}"
+    assert page.evaluate("() => window.Plotly.version") == plotly.offline.get_plotlyjs_version()
+    assert not page.problems, page.problems
+
+
+@pytest.mark.browser
+def test_a_dashboard_not_served_the_bundle_draws_with_plotly_from_its_kernel(page, voila_url):
+    page.route(f"**{BUNDLE_URL}", lambda route: route.fulfill(status=404, body="not here"))
+    page.goto(f"{voila_url}/voila/render/truncation.ipynb", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
+    assert page.evaluate("() => window.Plotly.version") == plotly.offline.get_plotlyjs_version()
+    before = _signature(page)
+    page.locator(".widget-slider .noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    assert _wait_for_change(page, before, 30_000), "the plot drawn with the kernel's plotly.js does not answer"
+    # the 404 itself (as a response, the preload's failure and the console's "Failed to load resource")
+    assert all(BUNDLE_URL in p or "Failed to load resource" in p for p in page.problems), page.problems
 
 
 def _kill_kernel(kernel_id: str) -> None:

@@ -17,7 +17,7 @@ from conftest import ROOT
 from stablernn._validate import check_float
 from stablernn.chapters import Section
 from stablernn.presentation import explorers
-from stablernn.presentation.explorer import Action, Control, Explorer
+from stablernn.presentation.explorer import PLOTS, Action, Control, Explorer
 from stablernn.presentation.show import BookRenderer, show, show_section, static_mode
 
 
@@ -322,6 +322,25 @@ def test_frame_moves_send_one_update_of_what_changed_and_draw_non_finite_values_
     assert len(sent) == 2, "a move to the values already drawn sends nothing"
 
 
+def test_the_light_figure_is_sent_the_same_update_and_a_bad_choice_is_refused(monkeypatch):
+    ex = Explorer(title="t", compute=compute, figure=figure, frame=frame,
+                  controls=(Control("a", "slope", (0.0, 1.0, 2.0), 1.0, step=0.5), Control("b", "offset", (0.0,), 0.0)))
+    box = ex.widget("light")
+    fig = box.explorer_figure
+    sent = []
+    monkeypatch.setattr(fig, "send", lambda content, buffers=None: sent.append(content))
+    box.explorer_inputs["a"].value = 2.0
+    (msg,) = sent
+    assert set(msg["restyle"]) == {"y"} and msg["relayout"] == {"title.text": "a = 2, b = 0"}
+    assert fig.current()["data"][0]["y"] == pytest.approx([0, 0.5, 1, 1.5, 2])
+    box.explorer_inputs["a"].value = 0.0
+    assert all(v is None for v in fig.current()["data"][0]["y"]), "non-finite values must be drawn as gaps"
+    ex.update(fig, a=0.0)
+    assert len(sent) == 2, "a move to the values already drawn sends nothing"
+    with pytest.raises(ValueError, match="plot must be one of"):
+        ex.widget("svg")
+
+
 def _json(fig) -> dict:
     return json.loads(json.dumps(fig.to_plotly_json(), default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v),
                                  sort_keys=True))
@@ -361,16 +380,19 @@ def test_a_frame_carries_everything_its_figure_changes(name):
         assert _json(framed) == expected, f"{name} at {params}"
 
 
+@pytest.mark.parametrize("plot", PLOTS)
 @pytest.mark.parametrize("name", sorted(_framed()))
-def test_the_live_figure_after_a_move_is_the_static_frame(name):
+def test_the_live_figure_after_a_move_is_the_static_frame(name, plot):
     ex = _framed()[name]()
     static = ex.static_figure()
     frames = {f.name: f for f in static.frames}
-    box = ex.widget()
-    live = box.explorer_figure
+    box = ex.widget(plot)
     for params in ex.grid()[:: max(1, len(ex.grid()) // 6)]:
         for key, value in params.items():
             box.explorer_inputs[key].value = value
+        live = box.explorer_figure
+        if plot == "light":  # a PlotView: what it drew, as plain values, read through the same paths
+            live = go.Figure(live.current())
         want = frames[ex.frame_name(params)]
         for index, trace in zip(want.traces, want.data):
             for key, value in trace.to_plotly_json().items():

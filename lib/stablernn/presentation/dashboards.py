@@ -3,11 +3,16 @@
 Each dashboard is a title, a two-sentence explanation and one live widget (controls beside the
 plots), named by the slug of the chapter it comes from. ``notebooks/dashboards/<slug>.ipynb`` is one
 line: ``show_dashboard("<slug>")``; the landing page ``index.ipynb`` links them all.
+
+Their plots are ``PlotView``s (``plot_view.py``: plotly.js's cartesian bundle, a third of what
+``FigureWidget``'s front end loads). ``STABLERNN_DASHBOARD_PLOT=figurewidget`` in the server's
+environment draws them with ``FigureWidget`` instead (``bench/bench_dashboards_load.py`` measures both).
 """
 
 from __future__ import annotations
 
 import html
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -36,11 +41,19 @@ class Dashboard:
     body: Callable[[], object]
 
 
+def plot() -> str:
+    """Which figure the dashboards draw with: ``"light"`` (``PlotView``) unless the environment says
+    ``STABLERNN_DASHBOARD_PLOT=figurewidget``."""
+    from .explorer import PLOTS
+
+    return check_choice("STABLERNN_DASHBOARD_PLOT", os.environ.get("STABLERNN_DASHBOARD_PLOT", "light"), PLOTS)
+
+
 def _explorer(name: str) -> Callable[[], object]:
     def body():
         from . import explorers
 
-        return getattr(explorers, name)().widget()
+        return getattr(explorers, name)().widget(plot())
 
     return body
 
@@ -50,7 +63,7 @@ def _instability() -> object:
 
     from . import explorers
 
-    return W.VBox([explorers.contraction().widget(), explorers.descent().widget()])
+    return W.VBox([explorers.contraction().widget(plot()), explorers.descent().widget(plot())])
 
 
 def _training() -> object:
@@ -61,13 +74,13 @@ def _training() -> object:
 
     torch.set_num_threads(1)  # a small grid; one thread is faster than two on a busy 2-core machine
     grid = training.equivalence_grid(training.EquivalenceSetup(), training.K_VALUES, steps=200, progress=False)
-    return explorers.equivalence(grid).widget()
+    return explorers.equivalence(grid).widget(plot())
 
 
 def _trainer() -> object:
     from .trainer import trainer
 
-    return trainer().widget()
+    return trainer().widget(plot())
 
 
 DASHBOARDS: dict[str, Dashboard] = {

@@ -34,8 +34,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from .._validate import check_choice
 from ..figures.theme import round_sig
+from .plot_view import PlotView
 
+PLOTS = ("figurewidget", "light")  # the live face's two figures (Explorer.widget)
 SLIDER_PX = 85  # vertical room per static slider (current value above, tick labels below)
 _ARRAY_KEYS = ("x", "y", "z", "r", "theta", "customdata")
 
@@ -180,6 +183,9 @@ class Explorer:
     def draw(self, fig: Any, new: go.Figure) -> None:
         """Draw a figure built by ``figure`` into the live ``FigureWidget``: its traces' data and the
         layout values that vary with the parameters."""
+        if isinstance(fig, PlotView):
+            fig.react(new)
+            return
         with fig.batch_update():
             for old, trace in zip(fig.data, new.data):
                 old.update({k: v for k, v in _sanitize(trace).to_plotly_json().items() if k not in ("type", "uid")})
@@ -207,12 +213,18 @@ class Explorer:
             send_frame(fig, new)
         return None
 
-    def widget(self):
-        """ipywidgets controls beside a FigureWidget that is updated in place, and the actions' buttons."""
+    def widget(self, plot: str = "figurewidget"):
+        """ipywidgets controls beside a figure that is updated in place, and the actions' buttons.
+
+        ``plot`` is ``"figurewidget"`` (plotly's ``FigureWidget``: the chapters in JupyterLab) or
+        ``"light"`` (:class:`~stablernn.presentation.plot_view.PlotView`: the dashboards)."""
         import ipywidgets as W
 
+        check_choice("plot", plot, PLOTS)
         first = self.render()
-        fig = go.FigureWidget(data=[_sanitize(t) for t in first.data], layout=first.layout)
+        traces = [_sanitize(t) for t in first.data]
+        fig = (go.FigureWidget(data=traces, layout=first.layout) if plot == "figurewidget"
+               else PlotView(go.Figure(data=traces, layout=first.layout)))
         inputs = {c.name: _make_input(W, c, self.continuous) for c in self.controls}
         message = W.HTML(value="", layout=W.Layout(min_height="1.5em"))
 
