@@ -129,11 +129,14 @@ def wait_until_idle(server: subprocess.Popen, limit_s: float = 120) -> float:
 
 
 async def browser_sessions(url: str, n: int, record: list[str] | None = None,
-                           main_thread: list[float] | None = None) -> list[float | None]:
+                           main_thread: list[float] | None = None,
+                           websocket: list[float] | None = None) -> list[float | None]:
     """N pages of one Chromium opened at once: seconds until each page has drawn its first plot.
 
     ``main_thread`` collects, per page, the seconds its main thread was busy until then (Chrome's
-    ``TaskDuration``): the part of the wait spent in the browser rather than on the server."""
+    ``TaskDuration``): the part of the wait spent in the browser rather than on the server;
+    ``websocket`` the seconds until the page opened its kernel's websocket (Voilà's front end has
+    started: what remains is the widgets' state and drawing)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -151,6 +154,8 @@ async def browser_sessions(url: str, n: int, record: list[str] | None = None,
             if cdp:
                 await cdp.send("Performance.enable")
             start = time.perf_counter()
+            opened: list[float] = []
+            page.on("websocket", lambda _ws: opened.append(time.perf_counter() - start))
             try:
                 await page.goto(url, timeout=SESSION_TIMEOUT_S * 1000)  # the limit every session has
                 await page.wait_for_selector(PLOT_DRAWN, timeout=SESSION_TIMEOUT_S * 1000)
@@ -158,6 +163,8 @@ async def browser_sessions(url: str, n: int, record: list[str] | None = None,
                 if cdp:
                     metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
                     main_thread.append(next(m["value"] for m in metrics if m["name"] == "TaskDuration"))
+                if websocket is not None and opened:
+                    websocket.append(opened[0])
                 return elapsed
             except Exception as err:  # counted as a failed session; say why
                 reason = f"Chromium: {type(err).__name__}: {str(err).splitlines()[0]}"
@@ -183,7 +190,9 @@ def readers_and_probe(url: str, dashboard: str, readers: int, probe: bool, asset
         if readers else None
     time.sleep(max(0.0, start_at - time.time()))
     busy: list[float] = []
-    probes = asyncio.run(browser_sessions(f"{url}/voila/render/{dashboard}", 1, main_thread=busy)) if probe else []
+    opened: list[float] = []
+    probes = asyncio.run(browser_sessions(f"{url}/voila/render/{dashboard}", 1, main_thread=busy,
+                                          websocket=opened)) if probe else []
     ready = []
     if worker:
         out, err = worker.communicate(timeout=SESSION_TIMEOUT_S + 60)
@@ -191,7 +200,7 @@ def readers_and_probe(url: str, dashboard: str, readers: int, probe: bool, asset
         FAILURES.extend("reader: " + line.removeprefix("session failed: ")
                         for line in err.splitlines() if line.startswith("session failed: "))
         sys.stderr.write(err)
-    return ready, probes, busy
+    return ready, probes, busy, opened
 
 
 def p95(values: list[float]) -> float:
@@ -257,20 +266,25 @@ def main() -> None:
                 probes: list[float | None] = []
                 readers: list[float | None] = []
                 main_thread: list[float] = []
+                websocket: list[float] = []
                 FAILURES.clear()
                 per_kernel = total = 0.0
+                kernel_mb: list[float] = []
                 for _ in range(args.repeats):
                     if args.clients == "readers":
-                        got, probe, busy = readers_and_probe(url, args.dashboard, n - 1, True, tmp / "assets.json")
+                        got, probe, busy, opened = readers_and_probe(url, args.dashboard, n - 1, True,
+                                                                     tmp / "assets.json")
                         readers += got
                         probes += probe
                         main_thread += busy
+                        websocket += opened
                         if n == 1:  # the server's part alone, for comparison with the browser's
                             wait_until_idle(server)
                             readers += readers_and_probe(url, args.dashboard, 1, False, tmp / "assets.json")[0]
                     else:
                         probes += asyncio.run(browser_sessions(page, n))
                     ks = kernels(server)
+                    kernel_mb = sorted(rss([k]) / 2**20 for k in ks)  # torch-free dashboards' kernels are lighter
                     per_kernel = max(per_kernel, rss(ks) / max(len(ks), 1) / 2**20)
                     total = max(total, rss([server_proc, *ks]) / 2**20)
                     wait_until_idle(server)
@@ -280,7 +294,9 @@ def main() -> None:
                 record["rows"].append({"plot": plot, "preheat": preheat, "sessions": n, "tried": tried, "failed": failed,
                                        "failure_reasons": list(FAILURES), "browser": browser, "readers": ready,
                                        "browser_main_thread_s": statistics.median(main_thread) if main_thread else None,
-                                       "mb_per_kernel": per_kernel, "mb_total": total})
+                                       "browser_websocket_s": statistics.median(websocket) if websocket else None,
+                                       "mb_per_kernel": per_kernel, "mb_total": total,
+                                       "kernel_mb": [round(mb) for mb in kernel_mb if mb > 0]})
                 print(f"| {plot} | {'yes' if preheat else 'no'} | {n} | {tried - failed}/{tried} | "
                       f"{fmt(browser['p50_s'])} | {fmt(browser['p95_s'])} | {fmt(ready['p50_s'])} | "
                       f"{fmt(ready['p95_s'])} | {per_kernel:.0f} | {total:.0f} |", flush=True)

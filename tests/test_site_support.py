@@ -146,3 +146,22 @@ def test_the_memory_a_preheated_kernel_takes_is_stated_as_the_load_bench_measure
         assert stated, f"{path} does not say how much memory a kernel takes"
         for mb in stated:
             assert abs(mb - measured) <= 0.25 * measured, f"{path} says about {mb} MB; the bench measured {measured:.0f} MB"
+
+
+def test_performance_page_shows_the_front_end_with_each_figure(site):
+    """Both rows of bench_dashboards_load.py --plot both (PlotView and FigureWidget), as the file holds them,
+    and a finding that follows from them."""
+    front = json.loads((ROOT / "results" / "bench_front_end.json").read_text())
+    text = _text((site / "book" / "performance.html").read_text())
+    assert "A lighter front end" in text
+    rows = {r["plot"]: r for r in front["rows"]}
+    assert set(rows) == {"light", "figurewidget"} and all(r["preheat"] and r["sessions"] == 1 for r in rows.values())
+    for plot, name in (("light", "the book's PlotView"), ("figurewidget", "plotly's FigureWidget")):
+        r = rows[plot]
+        times = [t for t in r["browser"]["all_s"] if t is not None]
+        assert f"{name} {r['browser']['p50_s']:.2f} ({min(times):.2f}–{max(times):.2f})" in text, f"no row for {plot}"
+    light, heavy = rows["light"]["browser"], rows["figurewidget"]["browser"]
+    faster = heavy["p50_s"] - light["p50_s"]
+    assert f"comes {abs(faster):.1f} s {'sooner' if faster >= 0 else 'later'}" in text
+    assert (max(light["all_s"]) < min(heavy["all_s"])) == ("every load with PlotView was faster" in text)
+    assert front["command"] in text

@@ -4,30 +4,30 @@ Each builder returns an :class:`~stablernn.presentation.explorer.Explorer` whose
 the chapter's module (``stablernn.chapters.<slug>``) and whose ``figure`` lives in the chapter's
 figure module (``stablernn.figures.<slug>``): nothing here computes. Chapters show them with
 ``show(...)``; dashboards call ``.widget()`` on the same objects.
+
+Each builder imports its own chapter's modules, so that a dashboard's kernel loads only what its
+explorer uses: the recurrent_models and truncation dashboards never import torch (about 230 MB and
+a second of start-up per kernel).
 """
 
 from __future__ import annotations
 
-from ..chapters import bptt, feedforward, in_practice, instability, memory, recurrent_models, stability
-from ..chapters import training, truncation, your_model
-from ..figures import bptt as bptt_figures
-from ..figures import feedforward as feedforward_figures
-from ..figures import in_practice as in_practice_figures
-from ..figures import instability as instability_figures
-from ..figures import memory as memory_figures
-from ..figures import recurrent_models as recurrent_models_figures
-from ..figures import stability as stability_figures
-from ..figures import your_model as your_model_figures
-from ..figures import training as training_figures
-from ..figures import truncation as truncation_figures
-from ..models import DILATION_SCHEDULES
+from typing import TYPE_CHECKING
+
 from .explorer import Action, Control, Explorer
+
+if TYPE_CHECKING:
+    from ..chapters.bptt import RecallGrid
+    from ..chapters.training import EquivalenceGrid
 
 
 # -- Chapter 1 ----------------------------------------------------------------------------------
 
 def spectral() -> Explorer:
     """Chapter 1 (and its dashboard): spectral radius, spectral norm and the hidden state."""
+    from ..chapters import recurrent_models
+    from ..figures import recurrent_models as recurrent_models_figures
+
     controls = (
         Control("radius", "spectral radius ρ(W)", (0.0, 0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5), 0.9, step=0.01, fmt=".2f"),
         Control("nonnormality", "non-normality", (0.0, 0.5, 1.0, 2.0), 0.0, step=0.05, fmt=".2f"),
@@ -42,6 +42,9 @@ def spectral() -> Explorer:
 
 def gradients() -> Explorer:
     """Chapter 2 (and its dashboard): gradient size against lag."""
+    from ..chapters import bptt
+    from ..figures import bptt as bptt_figures
+
     controls = (
         Control("radius", "spectral radius ρ(W)", (0.5, 0.8, 0.9, 1.0, 1.1), 0.9, step=0.01, fmt=".2f", live=(0.0, 1.5)),
         Control("nonnormality", "non-normality", (0.0, 1.0, 2.0), 0.0, step=0.05, fmt=".2f", live=(0.0, 3.0)),
@@ -52,8 +55,11 @@ def gradients() -> Explorer:
                     frame=bptt_figures.gradient_frame)
 
 
-def recall_window(grid: bptt.RecallGrid) -> Explorer:
+def recall_window(grid: RecallGrid) -> Explorer:
     """Chapter 2: which lags truncated BPTT with window k learns, over a precomputed ``RecallGrid``."""
+    from ..chapters import bptt
+    from ..figures import bptt as bptt_figures
+
     middle = grid.ks[len(grid.ks) // 2]
     controls = (Control("k", "truncation window k", tuple(grid.ks), middle, fmt="d"),)
     return Explorer(title="Truncated BPTT: which lags are learned", compute=bptt.recall_window,
@@ -64,6 +70,10 @@ def recall_window(grid: bptt.RecallGrid) -> Explorer:
 
 def receptive_field() -> Explorer:
     """Chapter 3 (and its dashboard): the receptive field of dilated causal convolutions."""
+    from ..chapters import feedforward
+    from ..figures import feedforward as feedforward_figures
+    from ..models import DILATION_SCHEDULES
+
     controls = (
         Control("layers", "layers", (1, 2, 3, 4, 5), 3, step=1, fmt="d", live=(1, 6)),
         Control("kernel_size", "kernel size K", (2, 3), 2, step=1, fmt="d", live=(1, 4)),
@@ -78,6 +88,9 @@ def receptive_field() -> Explorer:
 
 def transient() -> Explorer:
     """Chapter 4: a non-normal 2 x 2 matrix with spectral radius below one."""
+    from ..chapters import stability
+    from ..figures import stability as stability_figures
+
     controls = (
         Control("radius", "spectral radius r", (0.5, 0.7, 0.8, 0.9, 0.95, 1.0), 0.9, step=0.01, fmt=".2f",
                 live=(0.0, 1.2)),
@@ -93,6 +106,9 @@ def transient() -> Explorer:
 
 def truncation_error() -> Explorer:
     """Chapter 5 (and its dashboard): truncating a recurrent model to its last k inputs."""
+    from ..chapters import truncation
+    from ..figures import truncation as truncation_figures
+
     controls = (
         Control("k", "context length k", (1, 5, 10, 20, 40, 80), 20, step=1, fmt="d", live=(1, truncation.K_MAX)),
         Control("lam", "λ = ‖W‖₂", (0.5, 0.8, 0.9, 0.95, 1.0, 1.2), 0.9, step=0.01, fmt=".2f", live=(0.05, 1.5)),
@@ -105,9 +121,12 @@ def truncation_error() -> Explorer:
 
 # -- Chapter 6 ----------------------------------------------------------------------------------
 
-def equivalence(grid: training.EquivalenceGrid) -> Explorer:
+def equivalence(grid: EquivalenceGrid) -> Explorer:
     """Chapter 6 (and its dashboard): recurrent against truncated gradient descent over a precomputed
     grid (the k slider), with a Run button that retrains both students live for any k and N."""
+    from ..chapters import training
+    from ..figures import training as training_figures
+
     grid = training.check_grid(grid)
     ks = tuple(int(v) for v in grid.k_values)
     default = 8 if 8 in ks else ks[len(ks) // 2]
@@ -131,6 +150,9 @@ def equivalence(grid: training.EquivalenceGrid) -> Explorer:
 
 def descent() -> Explorer:
     """Chapter 7 (and its dashboard): gradient descent on the scalar recurrence, with and without remedies."""
+    from ..chapters import instability
+    from ..figures import instability as instability_figures
+
     controls = (
         Control("a0", "initial weight a₀", (0.5, 0.9, 1.0, 1.05, 1.1, 1.2), 1.1, step=0.01, fmt=".2f", live=(-1.0, 1.3)),
         Control("remedy", "remedy", instability.REMEDIES, "none"),
@@ -142,6 +164,9 @@ def descent() -> Explorer:
 
 def contraction() -> Explorer:
     """Chapter 7 (and its dashboard): contraction of a tanh RNN measured along its trajectories."""
+    from ..chapters import instability
+    from ..figures import instability as instability_figures
+
     controls = (
         Control("norm", "spectral norm ‖W‖₂", (0.5, 0.9, 1.5, 2.0, 3.0, 4.0), 2.0, step=0.05, fmt=".2f", live=(0.1, 5.0)),
         Control("input_scale", "input scale σ", (0.0, 1.0, 2.0, 4.0, 8.0, 16.0), 8.0, step=0.1, fmt=".1f",
@@ -156,6 +181,9 @@ def contraction() -> Explorer:
 
 def training_pairs(music: dict, wordlm: dict) -> Explorer:
     """Chapter 8: one model's unconstrained and stable runs side by side, from the committed results."""
+    from ..chapters import in_practice
+    from ..figures import in_practice as in_practice_figures
+
     controls = (Control("experiment", "experiment", tuple(in_practice.EXPERIMENTS), "music"),
                 Control("model", "model", tuple(in_practice.MODELS), "tanh RNN"))
     return Explorer(title="Unconstrained and stable training runs", compute=in_practice.pair,
@@ -168,7 +196,9 @@ def training_pairs(music: dict, wordlm: dict) -> Explorer:
 def context_length(results: dict) -> Explorer:
     """Chapter 9: the test metric of every trained model with context k, over a validated
     ``truncation`` results dictionary."""
+    from ..chapters import memory
     from ..experiments.schema import validate
+    from ..figures import memory as memory_figures
 
     results = validate(results)  # once here, not at every slider move: a bad file is refused, not drawn
     ks = memory.grid(results)
@@ -182,6 +212,9 @@ def context_length(results: dict) -> Explorer:
 
 def your_model_runs() -> Explorer:
     """Chapter 10: the diagnosis of each LSTM the chapter trained (training and seed by slider)."""
+    from ..chapters import your_model
+    from ..figures import your_model as your_model_figures
+
     controls = (Control("training", "training", tuple(your_model.RUNS), "full BPTT"),
                 Control("seed", "seed", tuple(your_model.CONFIG["seeds"]), your_model.CONFIG["seeds"][0], fmt="d"))
     return Explorer(title="Each run, diagnosed", compute=your_model.run_view, figure=your_model_figures.run_figure,
