@@ -4,8 +4,9 @@
 #   scripts/serve_dashboards.sh [PORT] [NAME=KERNELS ...]
 #
 # Each dashboard keeps one preheated kernel ready. For a class, keep as many ready as readers who
-# will open a dashboard at once, e.g. `scripts/serve_dashboards.sh 8866 recurrent_models=20` (about 300 MB
-# of memory per kernel; the pools fill in the background after start-up).
+# will open a dashboard at once, e.g. `scripts/serve_dashboards.sh 8866 recurrent_models=20` (about 100 MB
+# of memory per kernel, about 300 MB for a dashboard that needs torch; the pools fill in the background
+# after start-up).
 # Behind a proxy that keeps the path (Binder: binder/start), DASHBOARDS_BASE_URL is the path the
 # server is reached under; the proxy's page then opens the kernels' websockets from its own origin.
 set -euo pipefail
