@@ -2,7 +2,7 @@
 
 ``PlotView`` stands in for plotly's ``FigureWidget`` in the Voilà dashboards
 (``presentation.dashboards``). ``FigureWidget``'s front end is plotly's JupyterLab extension, a
-4.4 MB chunk that the browser parses before the first plot appears; this widget's front end
+4.6 MB chunk that the browser parses before the first plot appears; this widget's front end
 (``plot_view.js``, through anywidget) draws with the same 1.4 MB cartesian bundle of plotly.js that
 the book's site loads, served by the dashboards' Voilà template (``static/plotly-cartesian.min.js``,
 fetched into ``_assets/`` by ``scripts/fetch_assets.py``). Where that file is not served (JupyterLab,
