@@ -161,7 +161,7 @@ def test_performance_page_shows_the_front_end_with_each_figure(site):
     assert "A lighter front end" in text
     rows = {r["plot"]: r for r in front["rows"]}
     assert set(rows) == {"light", "figurewidget"} and all(r["preheat"] and r["sessions"] == 1 for r in rows.values())
-    for plot, name in (("light", "the book's PlotView"), ("figurewidget", "plotly's FigureWidget")):
+    for plot, name in (("light", "PlotView"), ("figurewidget", "FigureWidget")):  # (the site curls the apostrophes)
         r = rows[plot]
         times = [t for t in r["browser"]["all_s"] if t is not None]
         assert f"{name} {r['browser']['p50_s']:.2f} ({min(times):.2f}–{max(times):.2f})" in text, f"no row for {plot}"
