@@ -7,9 +7,10 @@ bundle), at the version the installed plotly package bundles, so figures made by
 draw the same on the site. Nothing fetched here is committed. Safe to run again: a folder whose
 stamp matches the pinned versions is left alone.
 
-The Voilà dashboards draw with the same plotly.js bundle (``presentation/plot_view.js``), so it is also
-copied into their template's static folder (``DASHBOARD_BUNDLE``, git-ignored), where the Voilà
-server serves it (it refuses a link that leads out of that folder).
+The Voilà dashboards draw with the same plotly.js bundle (``presentation/plot_view.js``) and fit their
+figures to narrow screens with the site's ``book/static/figure-fit.js``, so both are also copied into
+their template's static folder (``DASHBOARD_STATIC``, git-ignored), where the Voilà server serves them
+(it refuses a link that leads out of that folder).
 
 Usage: python scripts/fetch_assets.py [--dest _assets]
 """
@@ -48,7 +49,8 @@ KEEP = {
 TARGET = {"mathjax": "mathjax", "requirejs": "requirejs", "@jupyter-widgets/html-manager": "html-manager",
           PLOTLY_BUNDLE: "plotly", "axe-core": "axe-core"}
 ROOT = Path(__file__).resolve().parents[1]
-DASHBOARD_BUNDLE = ROOT / "share/jupyter/voila/templates/stablernn/static/plotly-cartesian.min.js"
+DASHBOARD_STATIC = ROOT / "share/jupyter/voila/templates/stablernn/static"
+FIGURE_FIT = ROOT / "book/static/figure-fit.js"  # the site's figure fitting, for the dashboards too
 
 
 def npm_packages() -> dict[str, str]:
@@ -97,7 +99,7 @@ def main() -> None:
     stamp_file = dest / "VERSIONS.json"
     if stamp_file.exists() and json.loads(stamp_file.read_text()) == stamp():
         print(f"assets up to date in {dest}/")
-        copy_dashboard_bundle(dest)
+        copy_dashboard_assets(dest)
         return
     if shutil.which("npm") is None:
         sys.exit("npm is needed to fetch the site's JavaScript (Debian: apt-get install npm)")
@@ -115,17 +117,19 @@ def main() -> None:
     tmp_dest.rename(dest)  # all or nothing: a failed fetch never leaves a half-filled folder
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     print(f"assets in {dest}/ ({size / 1e6:.1f} MB)")
-    copy_dashboard_bundle(dest)
+    copy_dashboard_assets(dest)
 
 
-def copy_dashboard_bundle(dest: Path) -> None:
-    """Put the fetched plotly.js bundle where the dashboards' Voilà template serves it."""
-    bundle = dest / TARGET[PLOTLY_BUNDLE] / "plotly-cartesian.min.js"
-    if DASHBOARD_BUNDLE.exists() and DASHBOARD_BUNDLE.read_bytes() == bundle.read_bytes():
-        return
-    DASHBOARD_BUNDLE.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(bundle, DASHBOARD_BUNDLE)
-    print(f"plotly.js for the dashboards in {DASHBOARD_BUNDLE.relative_to(ROOT)}")
+def copy_dashboard_assets(dest: Path) -> None:
+    """Put the fetched plotly.js bundle and the site's figure fitting where the dashboards' Voilà
+    template serves them."""
+    for src in (dest / TARGET[PLOTLY_BUNDLE] / "plotly-cartesian.min.js", FIGURE_FIT):
+        copy = DASHBOARD_STATIC / src.name
+        if copy.exists() and copy.read_bytes() == src.read_bytes():
+            continue
+        DASHBOARD_STATIC.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, copy)
+        print(f"{src.name} for the dashboards in {copy.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import check_sections
 from stablernn.chapters import instability as chapter
-from stablernn.data.tasks import scalar_task
-from stablernn.dynamics import scalar_truncation_error
+from stablernn.dynamics import scalar_task, scalar_truncation_error
 from stablernn.presentation import explorers
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True)

@@ -1,11 +1,12 @@
 """The Voilà dashboards (stablernn.presentation.dashboards): each thin notebook shows the app named by its
-chapter slug and every app builds; in a real browser they load, their controls change the plots, and
-no code shows."""
+chapter slug and every app builds; in a real browser they load, their plots fill their place and fit
+at desktop and phone width, their controls change the plots, and no code shows."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from jupyter_core.paths import jupyter_path
 
 from conftest import ROOT, screenshot
+from figure_layout import MEASURE, layout_problems
 from stablernn.chapters import CHAPTERS
 from stablernn.presentation import dashboards
 from stablernn.presentation.plot_view import PlotView
@@ -53,17 +55,20 @@ def test_app_builds_a_page_with_a_live_figure(monkeypatch, name):
                                          test_sequences=1)
         monkeypatch.setattr(training, "equivalence_grid", lambda *a, **k: real(tiny, (1, 2, 8), steps=3))
     page = dashboards.app(name)
-    figures = []
+    figures, titles = [], []
 
     def walk(w):
         if hasattr(w, "explorer_figure"):
             figures.append(w.explorer_figure)
+            titles.append(w.children[0].children[0].value)  # the controls' panel starts with the title
         for child in getattr(w, "children", ()):
             walk(child)
 
     walk(page)
     assert figures and all(isinstance(f, PlotView) and len(f.current()["data"]) > 0 for f in figures)
     assert dashboards.DASHBOARDS[name].title in page.children[0].value
+    # a widget's HTML renders no TeX: an explorer's title writes h_{t-1} as hₜ₋₁
+    assert not [t for t in titles if re.search(r"[_^]\{|\$|\\", t)], titles
 
 
 def test_the_server_can_draw_the_dashboards_with_figurewidget_and_refuses_another_figure(monkeypatch):
@@ -75,7 +80,7 @@ def test_the_server_can_draw_the_dashboards_with_figurewidget_and_refuses_anothe
         dashboards.app("bptt")
 
 
-TORCH_FREE = ("index", "recurrent_models", "truncation")
+TORCH_FREE = ("index", "recurrent_models", "truncation", "instability")
 
 
 def test_the_dashboards_that_need_no_torch_do_not_import_it():
@@ -121,13 +126,36 @@ def _wait_for_change(page, before: str, timeout: float) -> bool:
         return False
 
 
+# each plot's width and that of the widget area it sits in (a plot as wide as its content could stay 0 wide)
+PLOT_WIDTHS = ("() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => "
+               "[gd.getBoundingClientRect().width, gd.closest('.widget-container').getBoundingClientRect().width])")
+PHONE = {"width": 375, "height": 900}
+
+
+def _fit_problems(page) -> list[str]:
+    """What does not fit: a plot narrower than its place, a figure's layout problem (``figure_layout``),
+    or a page wider than the window."""
+    page.wait_for_timeout(1_500)  # figure-fit.js relayouts after a draw or a resize
+    width = page.viewport_size["width"]
+    found = [f"plot {i} is {w:.0f} px wide in a place {place:.0f} px wide"
+             for i, (w, place) in enumerate(page.evaluate(PLOT_WIDTHS)) if w < 0.9 * place]
+    found += layout_problems(page.evaluate(MEASURE))
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    if scroll > width + 1:
+        found.append(f"the page is {scroll} px wide in a window {width} px wide")
+    return [f"at {width} px: {p}" for p in found]
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("name", WITH_PLOTS)
 def test_dashboard_loads_and_every_slider_changes_the_plot(page, voila_url, name):
+    """It loads, its plots fill their place and fit on a desktop and on a phone, and every slider
+    changes a plot (directly, or through the panel's Run or Train button)."""
     start = time.perf_counter()
     page.goto(f"{voila_url}/voila/render/{name}", timeout=PAGE_TIMEOUT_MS)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
     print(f"{name}: interactive after {time.perf_counter() - start:.1f} s")
+    misfits = _fit_problems(page)
     sliders = page.locator(".widget-slider .noUi-handle")
     assert sliders.count() >= 1
     for i in range(sliders.count()):
@@ -143,6 +171,10 @@ def test_dashboard_loads_and_every_slider_changes_the_plot(page, voila_url, name
         button.first.click()
         assert _wait_for_change(page, before, 90_000), f"slider {i} and its button changed nothing"
     screenshot(page, f"dashboard_{name.removesuffix('.ipynb')}")
+    page.set_viewport_size(PHONE)
+    misfits += _fit_problems(page)
+    screenshot(page, f"dashboard_{name.removesuffix('.ipynb')}_375")
+    assert not misfits, f"{name}:\n" + "\n".join(misfits)
     assert "NaN" not in page.inner_text("body")
     assert not page.problems, page.problems
 

@@ -29,8 +29,7 @@ from stablernn.data import (
 )
 from stablernn.data._cache import read_rolls, write_rolls
 from stablernn.data.chorales import SPLIT_FILE
-from stablernn.data.tasks import RECALL_CHANCE, delayed_recall, recall_task, scalar_task
-from stablernn.dynamics import scalar_states
+from stablernn.data.tasks import RECALL_CHANCE, delayed_recall, recall_task
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 JSB = DATA / "jsb" / "JSB_Chorales.mat"
@@ -253,13 +252,6 @@ def test_delayed_recall_repeats_the_input_delay_steps_back():
     assert torch.equal(delayed_recall(4, 10, 3, seed=1)[0], x)
 
 
-def test_scalar_task_targets_are_the_teachers_states():
-    x, y = scalar_task(0.8, 40, seed=0)
-    assert x.shape == y.shape == (40,)
-    np.testing.assert_allclose(y, scalar_states(0.8, x)[1:], rtol=0)
-    np.testing.assert_allclose(y[1:], 0.8 * y[:-1] + x[1:], rtol=1e-12)
-
-
 # --- polyphonic tensors and metric -----------------------------------------------------------------
 
 def test_pad_rolls_aligns_inputs_and_targets() -> None:
@@ -398,8 +390,6 @@ def test_batchify_arguments() -> None:
 @pytest.mark.parametrize("call, match", [
     (lambda: recall_task(4, 8, 8, seed=0), "lag"),
     (lambda: delayed_recall(4, 3, 5, seed=0), "steps"),
-    (lambda: scalar_task(0.8, 1, seed=0), "steps"),
-    (lambda: scalar_task(2.5, 10, seed=0), "a_star"),
     (lambda: adding_problem(0, 10, seed=0), "n"),
     (lambda: adding_problem(5, 1, seed=0), "T"),
     (lambda: adding_problem(5, 10, seed=-1), "seed"),

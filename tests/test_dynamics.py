@@ -262,10 +262,15 @@ def test_stable_derivative_is_bounded_independently_of_T(a, T, seed):
     assert abs(dynamics.scalar_derivative(a, x)[-1]) <= 1 / (1 - abs(a)) ** 2 + 1e-9
 
 
-def test_gradient_of_the_loss_matches_finite_differences():
-    from stablernn.data.tasks import scalar_task
+def test_scalar_task_targets_are_the_teachers_states():
+    x, y = dynamics.scalar_task(0.8, 40, seed=0)
+    assert x.shape == y.shape == (40,)
+    np.testing.assert_allclose(y, dynamics.scalar_states(0.8, x)[1:], rtol=0)
+    np.testing.assert_allclose(y[1:], 0.8 * y[:-1] + x[1:], rtol=1e-12)
 
-    x, y = scalar_task(0.8, 40, seed=0)
+
+def test_gradient_of_the_loss_matches_finite_differences():
+    x, y = dynamics.scalar_task(0.8, 40, seed=0)
     for a in (0.3, 0.9, 1.05):
         _, g = dynamics.scalar_loss_and_grad(a, x, y)
         lp, _ = dynamics.scalar_loss_and_grad(a + 1e-6, x, y)
@@ -356,6 +361,8 @@ BAD_INPUT = [
     ("no context lengths", lambda: dynamics.running_sum_errors(10, ()), TypeError, "ks"),
     ("leak > 1", lambda: dynamics.running_sum_errors(10, (1,), lam=1.5), ValueError, "lam"),
     ("scalar targets", lambda: dynamics.scalar_loss_and_grad(0.5, np.ones(3), np.ones(4)), ValueError, "y"),
+    ("scalar task steps", lambda: dynamics.scalar_task(0.8, 1, seed=0), ValueError, "steps"),
+    ("scalar task a_star", lambda: dynamics.scalar_task(2.5, 10, seed=0), ValueError, "a_star"),
     ("scalar k = 0", lambda: dynamics.scalar_truncation_error(0.5, np.ones(3), 0), ValueError, "k must"),
 ]
 

@@ -1,7 +1,7 @@
-// The book's figures at any width: plotly does not wrap titles or move legends, so on a narrow
-// screen a long title runs off the figure, subplot titles run into each other, and a legend that
-// wraps onto more rows covers the plots. After every draw (first plot, slider frames, resizes)
-// this script measures the figure and, only where something does not fit:
+// The book's figures at any width, on the site and in the Voilà dashboards (their template loads this
+// file): plotly does not wrap titles or move legends, so on a narrow screen a long title runs off the
+// figure, subplot titles run into each other, and a legend that wraps onto more rows covers the plots.
+// After every draw (first plot, slider frames, resizes) this script measures the figure and, only where something does not fit:
 //   - shrinks the title, and the subplot titles of a row, until they fit side by side, and breaks a
 //     text into one more line where it would have to become smaller than MIN_FONT;
 //   - moves a legend pinned below the title (layout.legend.yref "container") down past the title,
@@ -186,10 +186,18 @@
   }
 
   function attach(gd) {
-    if (gd.dataset.stablernnFit === "1" || !gd.on) return;
+    // window.Plotly: the site's and the dashboards' plotly.js (a FigureWidget's plotly is not global)
+    if (gd.dataset.stablernnFit === "1" || !gd.on || !window.Plotly) return;
     gd.dataset.stablernnFit = "1";
     gd.on("plotly_afterplot", function () { window.requestAnimationFrame(function () { fit(gd); }); });
     gd.on("plotly_animated", function () { gd._stablernnRounds = 0; });  // a slider frame: fit it too
+    // a new figure or new values from a live widget (the dashboards' PlotView): fit it anew
+    ["plotly_react", "plotly_update"].forEach(function (event) {
+      gd.on(event, function () {
+        gd._stablernnRounds = 0;
+        window.requestAnimationFrame(function () { fit(gd); });
+      });
+    });
     window.addEventListener("resize", function () { gd._stablernnRounds = 0; });
     fit(gd);
   }

@@ -573,6 +573,19 @@ def scalar_states(a: float, x) -> np.ndarray:
     return h
 
 
+def scalar_task(a_star: float = 0.8, steps: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs ``x`` (T,) standard normal and targets ``y_t = h_t`` of the teacher with weight ``a_star``.
+
+    Parameters
+    ----------
+    a_star : float in [-2, 2];  steps : int in [2, 1000], T;  seed : int >= 0
+    """
+    a_star = check_float("a_star", a_star, low=-2.0, high=2.0)
+    steps = check_int("steps", steps, low=2, high=1000)
+    x = np.random.default_rng(check_seed("seed", seed)).standard_normal(steps)
+    return x, scalar_states(a_star, x)[1:]
+
+
 def scalar_derivative(a: float, x) -> np.ndarray:
     """Derivatives ``s_t = dh_t/da``, from ``s_t = h_{t-1} + a s_{t-1}``, ``s_0 = 0``.
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from .. import dynamics, linalg
 from .._validate import check_choice, check_float, check_int
-from ..data.tasks import scalar_task
-from ..dynamics import SCALAR_OVERFLOW, scalar_loss_and_grad, scalar_loss_curve, scalar_truncation_error, scalar_derivative
+from ..dynamics import (SCALAR_OVERFLOW, scalar_derivative, scalar_loss_and_grad, scalar_loss_curve, scalar_task,
+                        scalar_truncation_error)
 from ..figures.instability import gradient_growth_figure, step_size_figure
 from . import Section
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validate import check_choice, check_float, check_int, check_seed
-from ..dynamics import scalar_states
+from .._validate import check_choice, check_int, check_seed
 
 COPY_DIGITS = 10  # how many digits copy memory asks to recall
 COPY_SYMBOLS = 8  # digits are drawn from 1..8; 0 is blank, 9 the "recall now" marker
@@ -181,16 +180,3 @@ def delayed_recall(n: int, steps: int, delay: int, seed: int):
     y = np.zeros_like(x)
     y[:, delay:] = x[:, : steps - delay]
     return torch.from_numpy(x).float(), torch.from_numpy(y).float()
-
-
-def scalar_task(a_star: float = 0.8, steps: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs ``x`` (T,) standard normal and targets ``y_t = h_t`` of the teacher with weight ``a_star``.
-
-    Parameters
-    ----------
-    a_star : float in [-2, 2];  steps : int in [2, 1000], T;  seed : int >= 0
-    """
-    a_star = check_float("a_star", a_star, low=-2.0, high=2.0)
-    steps = check_int("steps", steps, low=2, high=1000)
-    x = np.random.default_rng(check_seed("seed", seed)).standard_normal(steps)
-    return x, scalar_states(a_star, x)[1:]

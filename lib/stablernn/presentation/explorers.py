@@ -6,8 +6,8 @@ figure module (``stablernn.figures.<slug>``): nothing here computes. Chapters sh
 ``show(...)``; dashboards call ``.widget()`` on the same objects.
 
 Each builder imports its own chapter's modules, so that a dashboard's kernel loads only what its
-explorer uses: the recurrent_models and truncation dashboards never import torch (about 230 MB and
-a second of start-up per kernel).
+explorer uses: the recurrent_models, truncation and instability dashboards never import torch (about
+230 MB and a second of start-up per kernel).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def descent() -> Explorer:
         Control("a0", "initial weight a₀", (0.5, 0.9, 1.0, 1.05, 1.1, 1.2), 1.1, step=0.01, fmt=".2f", live=(-1.0, 1.3)),
         Control("remedy", "remedy", instability.REMEDIES, "none"),
     )
-    return Explorer(title="Gradient descent on h_t = a h_{t-1} + x_t", compute=instability.descent,
+    return Explorer(title="Gradient descent on hₜ = a hₜ₋₁ + xₜ", compute=instability.descent,
                     figure=instability_figures.descent_figure, controls=controls,
                     frame=instability_figures.descent_frame)
 

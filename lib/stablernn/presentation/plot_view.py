@@ -41,6 +41,10 @@ class PlotView(anywidget.AnyWidget):
             raise TypeError(f"PlotView needs a plotly go.Figure, got {type(fig).__name__}")
         plain = _plain_figure(fig)
         super().__init__(figure=plain, **kwargs)
+        # as wide as its container: plotly sizes a responsive plot to its element, so an element as wide
+        # as its content could keep the width 0 it had before layout (the first plot of Chapter 7's
+        # dashboard drew nothing)
+        self.layout.width = "100%"
         self._data: list[dict] = plain["data"]
         self._layout: dict = plain["layout"]
         self._changed = False  # a view opened later is sent the figure as it is now
