@@ -30,9 +30,11 @@ if [[ "$base" != / ]]; then proxied=("--Voila.base_url=$base" "--Voila.tornado_s
 python="$root/.venv/bin/python"
 [[ -x "$python" ]] || python="$(command -v python3)"
 static="$root/share/jupyter/voila/templates/stablernn/static"
-if [[ ! -f "$static/plotly-cartesian.min.js" ]] || ! cmp -s "$root/book/static/figure-fit.js" "$static/figure-fit.js"; then
-  # the plots' plotly.js (fetched with the site's assets) and the site's figure fitting; without
-  # plotly.js each page asks its kernel for plotly's full bundle, which works but loads slower
+# the site's figure fitting, which the template loads: our own file, copied (no fetch, so Binder has it too)
+cmp -s "$root/book/static/figure-fit.js" "$static/figure-fit.js" || cp "$root/book/static/figure-fit.js" "$static/"
+if [[ ! -f "$static/plotly-cartesian.min.js" ]]; then
+  # the plots' plotly.js (fetched with the site's assets); without it each page asks its kernel for
+  # plotly's full bundle, which works but loads slower
   (cd "$root" && "$python" scripts/fetch_assets.py >/dev/null) ||
     echo "note: could not fetch plotly.js for the dashboards; their kernels will send it" >&2
 fi
