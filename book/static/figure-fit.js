@@ -1,7 +1,8 @@
 // The book's figures at any width, on the site and in the Voilà dashboards (their template loads this
 // file): plotly does not wrap titles or move legends, so on a narrow screen a long title runs off the
 // figure, subplot titles run into each other, and a legend that wraps onto more rows covers the plots.
-// After every draw (first plot, slider frames, resizes) this script measures the figure and, only where something does not fit:
+// After every draw (first plot, slider frames, resizes) this script measures the figure and, only
+// where something does not fit:
 //   - shrinks the title, and the subplot titles of a row, until they fit side by side, and breaks a
 //     text into one more line where it would have to become smaller than MIN_FONT;
 //   - moves a legend pinned below the title (layout.legend.yref "container") down past the title,
