@@ -234,10 +234,16 @@ def test_make_model_is_seeded_and_maps_one_input_to_one_output(name):
         assert a.receptive_field == tcn_receptive_field(models.TCN_KERNEL, models.TCN_LEVELS)
 
 
+def test_every_label_has_a_name_and_a_style_for_the_figures():
+    from stablernn.figures.theme import LABEL_NAMES, MODEL_STYLE
+
+    assert set(LABEL_NAMES) == set(MODEL_STYLE) == set(models.LABELS)
+
+
 @pytest.mark.parametrize("label", models.LABELS)
 def test_labels_round_trip_and_build_the_model_they_name(label):
     kind, stable = models.parse_label(label)
-    assert models.label(kind, stable) == label and label in models.LABEL_NAMES
+    assert models.label(kind, stable) == label
     model = models.build_model(label, 3, 5, 2, seed=0)
     assert isinstance(model, TanhRNN if kind == "tanh" else LSTMModel)
     W = model.recurrent_weights()[0].detach().double().numpy()

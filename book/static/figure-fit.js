@@ -179,9 +179,14 @@
     if (Object.keys(update).length && gd._stablernnRounds <= 12) {
       gd.dataset.stablernnFitting = "1";
       gd._stablernnFit = Object.assign(gd._stablernnFit || {}, update);
+      // a relayout that plotly refuses (the figure redrawn or resized meanwhile) must not leave the
+      // figure marked as fitting, or it would never be fitted again
       window.Plotly.relayout(gd, update).then(function () {
         gd.dataset.stablernnFitting = "0";
         fit(gd, pass + 1);  // measure again: text shrinks about its anchor, not always its centre
+      }, function () {
+        gd.dataset.stablernnFitting = "0";
+        window.requestAnimationFrame(function () { fit(gd); });
       });
     }
   }

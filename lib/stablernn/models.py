@@ -525,7 +525,6 @@ KINDS = ("tanh", "lstm")
 #: A stable model is built with ``stable=True`` (its recurrent weights start projected onto the stable
 #: set) and trained with ``train(..., project=True)`` (projected after every optimiser step).
 LABELS = ("tanh", "tanh-stable", "lstm", "lstm-stable")
-LABEL_NAMES = {"tanh": "tanh RNN", "tanh-stable": "tanh RNN, stable", "lstm": "LSTM", "lstm-stable": "LSTM, stable"}
 
 
 def label(kind: str, stable: bool) -> str:

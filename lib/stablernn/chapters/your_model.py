@@ -19,7 +19,8 @@ from ..data import load_chorales, pad_rolls
 from ..data.polyphonic import N_KEYS
 from ..experiments import schema
 from ..figures import your_model as figures
-from ..models import LABEL_NAMES, build_model
+from ..figures.theme import LABEL_NAMES
+from ..models import build_model
 from ..progress import progress_bar
 from . import Section
 

@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..models import LABEL_NAMES as NAMES, LABELS
-from .theme import GREY, MODEL_STYLE as STYLE, log_ticks, pin_header, round_sig, themed
+from ..models import LABELS
+from .theme import GREY, LABEL_NAMES as NAMES, MODEL_STYLE as STYLE, log_ticks, pin_header, round_sig, themed
 
 PANELS = (("music", "music: NLL(k) / NLL(full)"), ("wordlm", "word LM: perplexity(k) / perplexity(full)"))
 

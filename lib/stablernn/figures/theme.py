@@ -17,6 +17,9 @@ MODEL_STYLE = {
     "lstm": dict(color=BLUE, dash="solid"),
     "lstm-stable": dict(color=SKY, dash="dash"),
 }
+#: the name a reader sees for each Part III model label (here, not in ``models``, so that a figure
+#: needs no torch: the Train-it-yourself dashboard draws before torch is imported)
+LABEL_NAMES = {"tanh": "tanh RNN", "tanh-stable": "tanh RNN, stable", "lstm": "LSTM", "lstm-stable": "LSTM, stable"}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from .. import linalg
-from .. import train as training
 from .._validate import check_choice, check_float, check_int, check_seed
 from ..figures.in_practice import training_figure
-from ..models import TanhRNN
 from .explorer import Action, Control, Explorer
+
+if TYPE_CHECKING:
+    from ..models import TanhRNN
+
+# torch (about a second to import and 230 MB) is imported only when the reader presses Train, so
+# the dashboard's kernel starts and draws its empty figure sooner
 
 TASKS = ("adding problem", "Bach chorales")
 
@@ -50,6 +53,8 @@ def make_task(name: str, length: int = 50, seed: int = 0) -> Task:
     length = check_int("length", length, low=10, high=400)
     seed = check_seed("seed", seed)
     if name == "adding problem":
+        import torch
+
         from ..data.tasks import adding_problem
 
         def split(n: int, s: int) -> tuple:
@@ -73,6 +78,10 @@ def make_task(name: str, length: int = 50, seed: int = 0) -> Task:
 
 def make_pair(task: Task, hidden: int, seed: int) -> dict[str, TanhRNN]:
     """An unconstrained and a stable tanh RNN with the same initial weights."""
+    import torch
+
+    from ..models import TanhRNN
+
     hidden = check_int("hidden", hidden, low=2, high=256)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(check_seed("seed", seed))
@@ -107,6 +116,10 @@ def train_pair(report, task: str, length: int, hidden: int, epochs: int, lr: flo
     ``report`` is the action's callback (see :class:`~stablernn.presentation.explorer.Action`); it
     returns False once the reader pressed Stop, and each run then stops after its current epoch.
     """
+    import torch
+
+    from .. import train as training
+
     report(status="Preparing the data (the first use of the chorales parses them once, about a minute)…")
     data = make_task(task, length, seed=0)
     pair = make_pair(data, hidden, seed=0)
