@@ -3,12 +3,14 @@ the explorer over the k grid and its Run action, and the chapter's worked number
 bound and the context it requires are tested with stablernn.stability (tests/test_stability.py)."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from conftest import check_sections
+from stablernn.data import _cache
 from stablernn import linalg, models
 from stablernn.chapters import training as chapter
 from stablernn.presentation import explorers
@@ -147,6 +149,47 @@ def test_run_action_retrains_and_updates_the_figure(small_grid):
     assert "training both students" in panel.status.value and not panel.button.disabled
 
 
+def _same_grid(a, b) -> None:
+    assert a.setup == b.setup and a.steps == b.steps
+    for field in ("k_values", "logged", "weight_gap", "pred_gap", "final_loss"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def test_a_cached_grid_is_the_grid_it_stands_for_and_is_not_trained_again(tmp_path, monkeypatch):
+    trained = chapter.equivalence_grid(SMALL, (1, 4), steps=6)
+    first = chapter.equivalence_grid(SMALL, (1, 4), steps=6, cache=tmp_path)
+    _same_grid(first, trained)
+    (path,) = (tmp_path / "training").glob("*.npz")
+    calls = []
+    monkeypatch.setattr(chapter, "teacher_task", lambda *a: calls.append(a))  # training would need it
+    _same_grid(chapter.equivalence_grid(SMALL, (1, 4), steps=6, cache=str(tmp_path)), trained)
+    assert not calls
+    # other arguments are another file, trained anew
+    monkeypatch.undo()
+    other = chapter.equivalence_grid(SMALL, (1, 4), steps=7, cache=tmp_path)
+    assert other.steps == 7 and len(list((tmp_path / "training").glob("*.npz"))) == 2
+    # a damaged file is never trusted: the grid is trained again and the file rewritten
+    path.write_bytes(path.read_bytes()[:-40])
+    _same_grid(chapter.equivalence_grid(SMALL, (1, 4), steps=6, cache=tmp_path), trained)
+    assert _cache.read_arrays(path, ("k_values", "logged", "weight_gap", "pred_gap", "final_loss")) is not None
+
+
+def test_a_cache_folder_that_cannot_be_written_still_gives_the_grid(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    _same_grid(chapter.equivalence_grid(SMALL, (1, 2), steps=4, cache=blocked),
+               chapter.equivalence_grid(SMALL, (1, 2), steps=4))
+
+
+def test_the_cache_key_follows_the_code_that_trains(tmp_path, monkeypatch):
+    """A grid cached by another version of the training code is not read back."""
+    path = chapter._grid_path(SMALL, (1, 2), 4, tmp_path)
+    source = tmp_path / "training_changed.py"
+    source.write_text(Path(chapter.__file__).read_text() + "\n# changed\n")
+    monkeypatch.setattr(chapter, "__file__", str(source))
+    assert chapter._grid_path(SMALL, (1, 2), 4, tmp_path) != path
+
+
 def test_bad_arguments_raise_value_errors(small_grid):
     with pytest.raises(ValueError, match="k"):
         chapter.equivalence_at(3, small_grid)
@@ -164,6 +207,10 @@ def test_bad_arguments_raise_value_errors(small_grid):
         chapter.equivalence_grid(SMALL, (), steps=2)
     with pytest.raises(ValueError, match=r"k_values\[1\]"):
         chapter.equivalence_grid(SMALL, (1, SMALL.steps_per_sequence + 1), steps=2)
+    with pytest.raises(TypeError, match="cache must be True, False or a folder"):
+        chapter.equivalence_grid(SMALL, (1, 2), steps=2, cache=1)
+    with pytest.raises(TypeError, match="setup must be an EquivalenceSetup"):
+        chapter.equivalence_grid({"hidden": 3}, (1, 2), steps=2)
     with pytest.raises(ValueError, match="schedule"):
         SMALL.alpha("cosine")
     with pytest.raises(ValueError, match="lam"):

@@ -9,7 +9,12 @@ context it requires are in :mod:`stablernn.stability`.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +22,7 @@ import torch
 
 from .. import models, stability
 from .._validate import check_choice, check_float, check_int, check_ints, check_seed
+from ..data import _cache
 from ..progress import progress_bar
 from ..figures.training import gradient_gap_figure, required_k_figure
 from ..stability import SCHEDULES, step_size
@@ -188,6 +194,7 @@ def equivalence_grid(
     k_values: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
     steps: int = 200,
     progress: bool = False,
+    cache: bool | str | os.PathLike = False,
 ) -> EquivalenceGrid:
     """Train the recurrent student once per schedule and the k-truncated student for every k.
 
@@ -197,15 +204,34 @@ def equivalence_grid(
     k_values : increasing ints in [1, T], the truncation lengths
     steps : int in [1, 2000], gradient steps N per run
     progress : bool, show a tqdm bar over the runs
+    cache : False (always train), True (keep the grid in the library's cache folder, ``$STABLERNN_CACHE``
+        or the platform's) or a folder. The 14 runs of the chapter's grid take about 5 s on two cores;
+        Chapter 6 and its dashboard, whose every new kernel needs the grid, load it instead. A cached
+        grid is named by the arguments, torch's version and the source of the code that trains it, so
+        a change to any of them trains anew.
 
     Returns
     -------
     EquivalenceGrid with the gaps recorded at about 40 log-spaced steps.
     """
     setup = EquivalenceSetup() if setup is None else setup
+    if not isinstance(setup, EquivalenceSetup):
+        raise TypeError(f"setup must be an EquivalenceSetup or None, got {type(setup).__name__}")
     ks = check_ints("k_values", k_values, low=1, high=setup.steps_per_sequence, increasing=True)
     steps = check_int("steps", steps, low=1, high=2000)
     progress = check_choice("progress", progress, (True, False))
+    if cache is True or isinstance(cache, (str, os.PathLike)):
+        path = _grid_path(setup, ks, steps, None if cache is True else cache)
+        grid = _read_grid(path, setup, ks, steps)
+        if grid is None:
+            grid = equivalence_grid(setup, ks, steps, progress)
+            try:
+                _cache.write_arrays(path, {f: getattr(grid, f) for f in _GRID_ARRAYS})
+            except OSError:
+                pass  # a read-only cache folder: the grid is still correct, only not kept
+        return grid
+    if cache is not False:
+        raise TypeError(f"cache must be True, False or a folder, got {cache!r}")
     x, y, x_test, _ = teacher_task(setup)
     logged = _logged_steps(steps)
     logged_set = set(logged.tolist())
@@ -225,6 +251,32 @@ def equivalence_grid(
         bar.close()
     return EquivalenceGrid(setup=setup, k_values=np.array(ks), steps=steps, logged=logged,
                            weight_gap=wgap, pred_gap=pgap, final_loss=final_loss)
+
+
+_GRID_ARRAYS = ("k_values", "logged", "weight_gap", "pred_gap", "final_loss")
+
+
+def _grid_path(setup: EquivalenceSetup, ks: tuple[int, ...], steps: int, folder) -> Path:
+    """The cache file of a grid: named by its arguments, torch's version and the code that trains it."""
+    digest = hashlib.sha256(json.dumps({"setup": dataclasses.asdict(setup), "k": list(ks), "steps": steps,
+                                        "torch": torch.__version__}, sort_keys=True).encode())
+    for source in (__file__, models.__file__, stability.__file__):
+        digest.update(Path(source).read_bytes())
+    return _cache.cache_dir(folder) / "training" / f"equivalence-grid-{digest.hexdigest()[:24]}.npz"
+
+
+def _read_grid(path: Path, setup: EquivalenceSetup, ks: tuple[int, ...], steps: int) -> EquivalenceGrid | None:
+    """The cached grid at ``path`` if it is whole and has the shapes these arguments give, else None."""
+    arrays = _cache.read_arrays(path, _GRID_ARRAYS)
+    if arrays is None:
+        return None
+    logged = _logged_steps(steps)
+    shape = (len(SCHEDULES), len(ks), len(logged))
+    if (not np.array_equal(arrays["k_values"], ks) or not np.array_equal(arrays["logged"], logged)
+            or arrays["weight_gap"].shape != shape or arrays["pred_gap"].shape != shape
+            or arrays["final_loss"].shape != (len(SCHEDULES),)):
+        return None
+    return EquivalenceGrid(setup=setup, steps=steps, **arrays)
 
 
 def _bar(progress: bool, total: int):

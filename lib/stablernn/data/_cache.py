@@ -1,10 +1,11 @@
-"""A small on-disk cache of piano rolls: atomic writes, verified reads.
+"""A small on-disk cache of piano rolls and of computed arrays: atomic writes, verified reads.
 
-A cache file is an ``.npz`` holding the rolls concatenated along time (``frames``, uint8), their
-``lengths``, their corpus ``ids`` and a SHA-256 ``checksum`` of the three. A file that cannot be
-read, lacks a field, has the wrong shapes or a checksum that does not match is never trusted: the
-caller deletes it and rebuilds. Files are written to a temporary name in the same directory and
-moved into place with ``os.replace``, so a reader never sees half a file.
+A piano-roll file is an ``.npz`` holding the rolls concatenated along time (``frames``, uint8), their
+``lengths``, their corpus ``ids`` and a SHA-256 ``checksum`` of the three. An array file
+(``write_arrays``, e.g. Chapter 6's training grid) holds named arrays and a checksum of them all. A
+file that cannot be read, lacks a field, has the wrong shapes or a checksum that does not match is
+never trusted: the caller rebuilds it. Files are written to a temporary name in the same directory
+and moved into place with ``os.replace``, so a reader (another kernel, too) never sees half a file.
 """
 
 from __future__ import annotations
@@ -46,20 +47,57 @@ def checksum(frames: np.ndarray, lengths: np.ndarray, ids: list[str]) -> str:
     return digest.hexdigest()
 
 
-def write_rolls(path: Path, ids: list[str], rolls: list[np.ndarray]) -> None:
-    """Write ``rolls`` (each (T, 88) binary) under ``ids`` to ``path`` atomically."""
-    frames = np.concatenate(rolls).astype(np.uint8) if rolls else np.zeros((0, N_KEYS), np.uint8)
-    lengths = np.array([len(r) for r in rolls], dtype=np.int64)
+def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, frames=frames, lengths=lengths, ids=np.array(ids, dtype=str),
-                     checksum=np.array(checksum(frames, lengths, ids)))
+            np.savez(handle, **arrays)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def arrays_checksum(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of ``arrays`` (in name order)."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{a.dtype.str}:{a.shape};".encode("utf-8"))
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write the named numeric ``arrays`` to ``path`` atomically, with their checksum."""
+    arrays = {name: np.asarray(a) for name, a in arrays.items()}
+    if "checksum" in arrays or any(a.dtype.kind not in "biuf" for a in arrays.values()):
+        raise ValueError("write_arrays stores numeric arrays under any name but 'checksum'")
+    _atomic_savez(path, {**arrays, "checksum": np.array(arrays_checksum(arrays))})
+
+
+def read_arrays(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    """The arrays ``names`` of a file from ``write_arrays``, or ``None`` if it is missing, unreadable,
+    holds other names or fails its checksum."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if set(data.files) != set(names) | {"checksum"}:
+                return None
+            arrays, stored = {name: data[name] for name in names}, str(data["checksum"])
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        return None
+    return arrays if stored == arrays_checksum(arrays) else None
+
+
+def write_rolls(path: Path, ids: list[str], rolls: list[np.ndarray]) -> None:
+    """Write ``rolls`` (each (T, 88) binary) under ``ids`` to ``path`` atomically."""
+    frames = np.concatenate(rolls).astype(np.uint8) if rolls else np.zeros((0, N_KEYS), np.uint8)
+    lengths = np.array([len(r) for r in rolls], dtype=np.int64)
+    _atomic_savez(path, dict(frames=frames, lengths=lengths, ids=np.array(ids, dtype=str),
+                             checksum=np.array(checksum(frames, lengths, ids))))
 
 
 def read_rolls(path: Path) -> dict[str, np.ndarray] | None:

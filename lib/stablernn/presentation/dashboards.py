@@ -73,7 +73,8 @@ def _training() -> object:
     from . import explorers
 
     torch.set_num_threads(1)  # a small grid; one thread is faster than two on a busy 2-core machine
-    grid = training.equivalence_grid(training.EquivalenceSetup(), training.K_VALUES, steps=200, progress=False)
+    # Chapter 6's grid, trained once and then read from the cache by every new kernel of the pool
+    grid = training.equivalence_grid(training.EquivalenceSetup(), training.K_VALUES, steps=200, cache=True)
     return explorers.equivalence(grid).widget(plot())
 
 
