@@ -1,5 +1,6 @@
 """What the browser tests measure of a drawn plotly figure, and what they count as a problem: titles,
-legends and subplot titles inside the figure and clear of each other, sliders clear of each other,
+legends and subplot titles inside the figure and clear of each other, a panel's axis labels clear of
+the other panels, sliders clear of each other,
 circles round, log axes labelled by round numbers. Used for the site's chapters
 (``test_site_figures.py``) and the Voilà dashboards (``test_dashboards.py``)."""
 
@@ -26,7 +27,17 @@ MEASURE = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
   const aspect = Object.keys(full).filter(k => /^yaxis\\d*$/.test(k) && full[k].scaleanchor).map(k => {
       const y = full[k], x = full[y.scaleanchor.replace('x', 'xaxis')];
       return {x: x._length / Math.abs(x.range[1] - x.range[0]), y: y._length / Math.abs(y.range[1] - y.range[0])}; });
-  return {index, width: o.width, height: o.height,
+  // each panel's plot area and the boxes of its axes' tick labels and titles
+  const panels = ((full._subplots && full._subplots.cartesian) || []).map(id => {
+    const m = /^(x\\d*)(y\\d*)$/.exec(id), sub = gd.querySelector(`.cartesianlayer .subplot.${id}`);
+    const area = gd.querySelector(`.draglayer .${id} .nsewdrag`);
+    if (!m || !sub || !area) return null;
+    const labels = [...sub.querySelectorAll('.xaxislayer-above .xtick text, .yaxislayer-above .ytick text'),
+                    ...gd.querySelectorAll(`.infolayer .g-${m[1]}title text, .infolayer .g-${m[2]}title text`)]
+      .filter(el => el.textContent.trim() && el.getBoundingClientRect().width > 0).map(el => rel(el));
+    return {id, area: rel(area), labels};
+  }).filter(p => p);
+  return {index, width: o.width, height: o.height, panels,
           title: title && full.title.text ? rel(title) : null,
           legend: legend && full.showlegend !== false ? rel(legend) : null,
           legendInside: !!(full.legend && full.legend.yref === 'paper' && full.legend.y > 0 && full.legend.y < 1),
@@ -86,6 +97,10 @@ def layout_problems(figures: list[dict]) -> list[str]:
                 out.append(f"{name}: subplot title {i} over the title")
             out += [f"{name}: subplot titles {i} and {j} overlap" for j, b in enumerate(f["subtitles"])
                     if j > i and _overlap(a, b)]
+        for p in f.get("panels", []):
+            for q in f["panels"]:
+                if q is not p and any(_overlap(label, q["area"], slack=2.0) for label in p["labels"]):
+                    out.append(f"{name}: axis labels of panel {p['id']} run into panel {q['id']}")
         for i, a in enumerate(f["sliders"]):
             out += [f"{name}: sliders {i} and {j} overlap" for j, b in enumerate(f["sliders"]) if j > i and _overlap(a, b)]
         for axis in f["logTicks"]:

@@ -7,15 +7,20 @@
 //     text into one more line where it would have to become smaller than MIN_FONT;
 //   - moves a legend pinned below the title (layout.legend.yref "container") down past the title,
 //     and the plot area down past the legend (margin.t), keeping the figure's height;
+//   - puts side-by-side panels one above the other where a panel would be narrower than PANEL_MIN
+//     (a phone), keeping each panel's height and the title's and legend's place in pixels, and puts
+//     them back side by side when the figure is wide again;
 //   - keeps an explorer's sliders at their distance in pixels below the plot area
 //     (layout.meta.stablernn_slider_px), since a slider's position is a fraction of the plot's height.
-// Sizes it sets are remembered per figure, so frames that redraw the title keep the fitted size.
+// What it sets stays in the figure's layout, so a frame that changes a title's text keeps the fitted size.
 (function () {
   "use strict";
 
   var GAP = 4;         // pixels between a title, a legend and the plots
   var MODEBAR = 36;    // the vertical modebar's column at the right edge (shown on hover)
   var MIN_FONT = 9;    // never shrink text below this size (px)
+  var PANEL_MIN = 160; // a panel narrower than this (px) goes below its neighbour instead
+  var PANEL_GAP = 100; // px between stacked panels: x tick labels, axis title, the next subplot title
 
   function box(el, origin) {
     var r = el.getBoundingClientRect();
@@ -58,6 +63,79 @@
     return out;
   }
 
+  // The figure's cartesian panels, each with the axes that place it ("xy" -> xaxis, yaxis).
+  function panels(full) {
+    return ((full._subplots && full._subplots.cartesian) || []).map(function (id) {
+      var m = /^(x\d*)(y\d*)$/.exec(id);
+      if (!m) return null;
+      var xname = m[1].replace("x", "xaxis"), yname = m[2].replace("y", "yaxis");
+      return { xname: xname, yname: yname, x: full[xname], y: full[yname] };
+    }).filter(function (p) { return p && p.x && p.y && !p.y.overlaying; });
+  }
+
+  // The relayout that stacks the panels (narrow) or puts them back (wide again), or null. What it
+  // changes is kept in gd._stablernnStack, to be put back.
+  function stacking(gd, full, subs) {
+    var saved = gd._stablernnStack, ps = panels(full);
+    var columns = saved ? saved.columns : ps.map(function (p) { return p.x.domain[0].toFixed(3); })
+      .filter(function (v, i, all) { return all.indexOf(v) === i; }).length;
+    if (columns < 2) return null;
+    var narrow = full._size.w / columns < PANEL_MIN;
+    if (!narrow && saved) {
+      gd._stablernnStack = null;
+      if (gd.style.height) gd.style.height = saved.orig.height + "px";
+      return saved.orig;
+    }
+    if (!narrow || saved) return null;
+    // top row first, left to right; each panel keeps its height in pixels
+    ps.sort(function (a, b) {
+      return Math.round(1000 * (b.y.domain[1] - a.y.domain[1])) || a.x.domain[0] - b.x.domain[0];
+    });
+    var plotH = full._size.h, oldH = full.height;
+    var heights = ps.map(function (p) { return Math.max(170, (p.y.domain[1] - p.y.domain[0]) * plotH); });
+    var paper = heights.reduce(function (a, b) { return a + b; }, 0) + PANEL_GAP * (ps.length - 1);
+    var newH = Math.round(oldH - plotH + paper);
+    var update = { height: newH }, orig = { height: oldH };
+    var set = function (key, value, now) { update[key] = value; orig[key] = now; };
+    var top = 0;
+    ps.forEach(function (p, i) {
+      var d1 = 1 - top / paper, d0 = 1 - (top + heights[i]) / paper;
+      // the subplot title make_subplots put at the middle of this panel's top edge goes with it
+      subs.forEach(function (s) {
+        var a = full.annotations[s.index];
+        if (Math.abs(a.x - (p.x.domain[0] + p.x.domain[1]) / 2) < 0.02 && Math.abs(a.y - p.y.domain[1]) < 0.02) {
+          set("annotations[" + s.index + "].x", 0.5, a.x);
+          set("annotations[" + s.index + "].y", d1, a.y);
+        }
+      });
+      set(p.xname + ".domain", [0, 1], p.x.domain.slice());
+      set(p.yname + ".domain", [d0, d1], p.y.domain.slice());
+      top += heights[i] + PANEL_GAP;
+    });
+    // a title or legend placed in the figure's own coordinates keeps its distance from the top edge
+    if (full.title && full.title.yref === "container") set("title.y", 1 - (1 - full.title.y) * oldH / newH, full.title.y);
+    if (full.legend && full.legend.yref === "container") set("legend.y", 1 - (1 - full.legend.y) * oldH / newH, full.legend.y);
+    // a legend below the plots, placed in fractions of the plot area, keeps its distance below them
+    if (full.legend && full.legend.yref === "paper" && full.legend.y < 0) set("legend.y", full.legend.y * plotH / paper, full.legend.y);
+    gd._stablernnStack = { columns: columns, orig: orig };
+    // a figure embedded in the page has its height in its style (plotly's HTML): it grows with it
+    if (gd.style.height) gd.style.height = newH + "px";
+    return update;
+  }
+
+  function relayout(gd, update, pass) {
+    gd.dataset.stablernnFitting = "1";
+    // a relayout that plotly refuses (the figure redrawn or resized meanwhile) must not leave the
+    // figure marked as fitting, or it would never be fitted again
+    window.Plotly.relayout(gd, update).then(function () {
+      gd.dataset.stablernnFitting = "0";
+      fit(gd, pass + 1);  // measure again: text shrinks about its anchor, not always its centre
+    }, function () {
+      gd.dataset.stablernnFitting = "0";
+      window.requestAnimationFrame(function () { fit(gd); });
+    });
+  }
+
   function fit(gd, pass) {
     var full = gd._fullLayout;
     pass = pass || 0;
@@ -65,6 +143,13 @@
     var origin = gd.getBoundingClientRect();
     var width = origin.width;
     var update = {};
+
+    // 0. narrow: panels one above the other (measured again once they are)
+    var restack = stacking(gd, full, subplotTitles(gd));
+    if (restack) {
+      relayout(gd, restack, pass);
+      return;
+    }
 
     // 1. the title fits the figure's width
     var title = gd.querySelector(".g-gtitle .gtitle");
@@ -176,19 +261,7 @@
       if (now === update[key]) delete update[key];
     });
     gd._stablernnRounds = (gd._stablernnRounds || 0) + 1;
-    if (Object.keys(update).length && gd._stablernnRounds <= 12) {
-      gd.dataset.stablernnFitting = "1";
-      gd._stablernnFit = Object.assign(gd._stablernnFit || {}, update);
-      // a relayout that plotly refuses (the figure redrawn or resized meanwhile) must not leave the
-      // figure marked as fitting, or it would never be fitted again
-      window.Plotly.relayout(gd, update).then(function () {
-        gd.dataset.stablernnFitting = "0";
-        fit(gd, pass + 1);  // measure again: text shrinks about its anchor, not always its centre
-      }, function () {
-        gd.dataset.stablernnFitting = "0";
-        window.requestAnimationFrame(function () { fit(gd); });
-      });
-    }
+    if (Object.keys(update).length && gd._stablernnRounds <= 12) relayout(gd, update, pass);
   }
 
   function attach(gd) {
@@ -201,6 +274,7 @@
     ["plotly_react", "plotly_update"].forEach(function (event) {
       gd.on(event, function () {
         gd._stablernnRounds = 0;
+        if (event === "plotly_react") gd._stablernnStack = null;  // a new layout: stacked anew if narrow
         window.requestAnimationFrame(function () { fit(gd); });
       });
     });
