@@ -95,7 +95,8 @@
     var heights = ps.map(function (p) { return Math.max(170, (p.y.domain[1] - p.y.domain[0]) * plotH); });
     var paper = heights.reduce(function (a, b) { return a + b; }, 0) + PANEL_GAP * (ps.length - 1);
     var newH = Math.round(oldH - plotH + paper);
-    var update = { height: newH }, orig = { height: oldH };
+    // plotly fixes a figure's width when its height is set: autosize keeps it following the page
+    var update = { height: newH, width: null, autosize: true }, orig = { height: oldH, width: null, autosize: true };
     var set = function (key, value, now) { update[key] = value; orig[key] = now; };
     var top = 0;
     ps.forEach(function (p, i) {
