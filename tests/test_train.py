@@ -8,7 +8,7 @@ import torch
 
 from stablernn import linalg, stability
 from stablernn.models import TCN, LSTMModel, TanhRNN, build_model
-from stablernn.train import evaluate, tbptt_chunks, train
+from stablernn.train import evaluate, one_thread, tbptt_chunks, train
 
 
 def _running_sum_task(n=48, steps=20, seed=0):
@@ -362,3 +362,16 @@ def test_the_unconstrained_lstm_is_not_certified(briefly_trained_lstms):
     model = models["lstm"]
     assert not model.certificate().holds
     assert float(_forget_gates(model, X)[mask.bool()].max()) > 0.5  # its gates open past the stable one's bound
+
+
+def test_one_thread_runs_the_block_on_one_thread_and_restores_the_count_even_after_an_error():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="inside"):
+            with one_thread():
+                assert torch.get_num_threads() == 1
+                raise RuntimeError("inside")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -20,6 +20,7 @@ rows ``stream (B, L+1)``, pass ``X = stream[:, :-1]``, ``Y = stream[:, 1:]`` and
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -33,6 +34,20 @@ from torch.nn import functional as F
 
 from stablernn._validate import check_array, check_choice, check_float, check_int, check_seed
 from stablernn.models import TCN, LSTMModel, TanhRNN, truncated_forward
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Torch on one thread inside the block, as it was after (Chapters 8 and 10 train in the page's
+    kernel). The book's models are so small that a second thread saves nothing, and on a busy 2-core
+    machine it can stall them: Chapter 8's quick run never finished beside one CPU-bound process with
+    two threads, and took 18 s with one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 __all__ = ["TrainResult", "train", "evaluate", "tbptt_chunks", "step_losses"]
 

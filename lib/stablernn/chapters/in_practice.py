@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import train
 from .._validate import check_choice
 from ..experiments import music as music_experiment
 from ..experiments import report, schema
@@ -98,7 +99,8 @@ def results_section(music: dict, wordlm: dict, jsb: dict | None = None) -> Secti
 
 def quick_run() -> Section:
     """The quick music configuration trained now (tiny models, seconds): sizes and test NLLs (values ``q_*``)."""
-    with tempfile.TemporaryDirectory() as cache:  # keep the tiny models out of the shared model cache
+    # the tiny models stay out of the shared model cache; one torch thread (``train.one_thread``)
+    with tempfile.TemporaryDirectory() as cache, train.one_thread():
         quick = music_experiment.run(quick=True, cache=cache, progress=True, detail=False)
     metrics = quick["metrics"]
     values = {"q_hidden": quick["config"]["hidden"], "q_epochs": quick["config"]["epochs"],

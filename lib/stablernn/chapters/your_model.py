@@ -61,20 +61,14 @@ def _train(name: str, seed: int) -> dict:
 @functools.lru_cache(maxsize=1)
 def runs() -> dict:
     """(name, seed) → trained run and its diagnosis on the test chorales."""
-    import torch
-
     keys = [(name, s) for name in (FULL, TBPTT) for s in CONFIG["seeds"]] + [(STABLE, 0)]
     out = {}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # models this small run fastest on one thread, and a busy machine cannot stall them
-    try:
+    with train.one_thread():
         for name, seed in progress_bar(keys, desc="Chapter 10: train and diagnose"):
             run = _train(name, seed)
             run["diagnosis"] = diagnose(run["model"], data()["test"], lags=CONFIG["lags"], ks=list(CONFIG["ks"]),
                                         progress=False, seed=seed)
             out[name, seed] = run
-    finally:
-        torch.set_num_threads(threads)
     return out
 
 
