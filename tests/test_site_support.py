@@ -4,6 +4,7 @@ reading and running time, section by section (``book/_ext/time_estimates.py``)."
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -16,8 +17,9 @@ pytestmark = pytest.mark.book
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+def _text(page: str) -> str:
+    """The page's text as a reader sees it: tags dropped, entities such as ``&#39;`` read as characters."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def _words_and_sections(stem: str) -> tuple[int, list[str]]:
