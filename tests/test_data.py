@@ -468,3 +468,17 @@ def test_failed_cache_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(OSError, match="disk full"):
         write_rolls(target, ["a"], [np.zeros((2, 88), dtype=np.uint8)])
     assert list(target.parent.iterdir()) == []
+
+
+def test_array_files_round_trip_and_refuse_what_they_cannot_store(tmp_path):
+    from stablernn.data import _cache
+
+    path = tmp_path / "a.npz"
+    _cache.write_arrays(path, {"k": np.array([1, 2]), "gap": np.ones((2, 3))})
+    back = _cache.read_arrays(path, ("k", "gap"))
+    np.testing.assert_array_equal(back["gap"], np.ones((2, 3)))
+    assert _cache.read_arrays(path, ("k",)) is None  # other names than the file holds
+    with pytest.raises(ValueError, match="numeric arrays"):
+        _cache.write_arrays(path, {"ids": np.array(["a"])})
+    with pytest.raises(ValueError, match="'checksum'"):
+        _cache.write_arrays(path, {"checksum": np.zeros(1)})

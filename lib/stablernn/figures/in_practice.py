@@ -9,7 +9,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import LABEL_NAMES as NAMES, ORANGE, BLUE, GREY, MODEL_STYLE as STYLE, VERMILLION, finite_or_none, pin_header, round_sig, themed
+from .theme import LABEL_NAMES as NAMES, MODEL_STYLE as STYLE
+from .theme import BLUE, GREY, ORANGE, VERMILLION, finite_or_none, pin_header, round_sig, themed
 
 def training_curves(music: dict, wordlm: dict) -> go.Figure:
     """Validation loss during training: music NLL per epoch (left), word-LM perplexity per token (right).
