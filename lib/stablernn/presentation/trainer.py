@@ -4,7 +4,9 @@ The two models start from the same initial weights (the stable one projected ont
 ``||W||_2 <= 1 - 1e-3``) and train at the same time in background threads, so the page stays
 responsive: a progress bar, live curves of the validation loss and of ``||W||_2``, and a Stop
 button. Nothing trains until the reader presses Train. It is an ``Explorer`` with one
-background ``Action``, shown by the *Train it yourself* dashboard (``in_practice``).
+background ``Action``, shown by the *Train it yourself* dashboard (``in_practice``). torch (about a
+second to import and 230 MB) is imported only when the reader presses Train, so the dashboard's
+kernel starts and draws its empty figure sooner.
 """
 
 from __future__ import annotations
@@ -20,9 +22,6 @@ from .explorer import Action, Control, Explorer
 
 if TYPE_CHECKING:
     from ..models import TanhRNN
-
-# torch (about a second to import and 230 MB) is imported only when the reader presses Train, so
-# the dashboard's kernel starts and draws its empty figure sooner
 
 TASKS = ("adding problem", "Bach chorales")
 
